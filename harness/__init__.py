@@ -1,0 +1,1 @@
+"""The CoreCraft harness: run models through MCP, save transcripts, grade and report."""

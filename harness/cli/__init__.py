@@ -1,0 +1,1 @@
+"""The `corecraft` command line: one module per subcommand, each exposing ``add_parser``."""

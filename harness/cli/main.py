@@ -1,0 +1,52 @@
+"""Entry point of the `corecraft` command: dispatches to one module per subcommand.
+
+Each subcommand module defines ``add_parser(subparsers) -> None`` that registers its parser and
+sets ``handler`` (a function taking the parsed args and returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+SUBCOMMAND_MODULES = ("serve", "tools_cmd", "world_cmd", "run_cmd", "grade_cmd", "report_cmd", "tasks_cmd")
+
+
+class CliError(Exception):
+    """A usage problem to report to the user in one line (exit code 2)."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="corecraft",
+        description="CoreCraft: a customer-support world for agents (MCP server), with an evaluation harness.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"harness.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"harness.cli.{name}":
+                raise
+            continue  # a subcommand still being written is simply not offered
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except CliError as exc:
+        print(f"corecraft {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""CoreCraft's world and its MCP server."""

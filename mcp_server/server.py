@@ -1,0 +1,61 @@
+"""Builds the CoreCraft MCP server: 23 tools, the policy prompt, episode routing and audit."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from mcp.server.mcpserver import MCPServer
+
+from mcp_server.audit import EpisodeAuditMiddleware
+from mcp_server.episodes import EpisodeRegistry
+from mcp_server.tools import load_all_tools
+from mcp_server.world.policy import policy_prompt_text
+from mcp_server.world.store import Template, load_template
+
+SERVER_NAME = "corecraft"
+SERVER_VERSION = "0.1.0"
+INSTRUCTIONS = (
+    "CoreCraft Computers customer-support tools. Read the 'company_policy' prompt before acting: "
+    "it is the policy every action must follow."
+)
+
+
+def build_server(
+    template: Template | None = None,
+    *,
+    registry: EpisodeRegistry | None = None,
+    clock: str | None = None,
+) -> MCPServer[EpisodeRegistry]:
+    """A server over the committed world. Pass a registry to share or inspect its episodes;
+    otherwise each connection lifespan gets a fresh registry (and so a fresh world)."""
+    world = template or (registry.template if registry else load_template())
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer[EpisodeRegistry]) -> AsyncIterator[EpisodeRegistry]:
+        if registry is not None:
+            yield registry  # owned by the caller, who closes it
+            return
+        own = EpisodeRegistry(world, clock=clock)
+        try:
+            yield own
+        finally:
+            await own.close_all()
+
+    server: MCPServer[EpisodeRegistry] = MCPServer(
+        SERVER_NAME,
+        version=SERVER_VERSION,
+        instructions=INSTRUCTIONS,
+        lifespan=lifespan,
+        log_level="WARNING",
+        middleware=[EpisodeAuditMiddleware()],
+    )
+    for spec in load_all_tools().values():
+        server.tool(name=spec.name, title=spec.title, annotations=spec.annotations)(spec.function)
+
+    @server.prompt(name="company_policy", title="CoreCraft company policy")
+    def company_policy() -> str:
+        """The support policy of CoreCraft Computers, to be used as the agent's system prompt."""
+        return policy_prompt_text(clock or None)
+
+    return server

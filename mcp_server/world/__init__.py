@@ -1,0 +1,1 @@
+"""The simulated company: schema, committed data, template and episode copies, policy."""
