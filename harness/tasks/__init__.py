@@ -1,0 +1,1 @@
+"""Task and rubric formats, loading, validation and statistics."""
