@@ -16,6 +16,7 @@ TOOL_MODULES = (
     "tickets",
     "knowledge",
     "builds",
+    "compatibility",
     "pricing",
     "warranty",
     "slack",

@@ -43,8 +43,25 @@ def loyalty_discount(amount: Decimal | float, tier: str) -> Decimal:
     return cents(Decimal(str(amount)) * LOYALTY_DISCOUNT_PCT[tier] / 100)
 
 
-def refund_amount_for_line(unit_price: Decimal | float, quantity: int, tier: str) -> Decimal:
-    """What a returned line refunds: its price times quantity less the loyalty discount the
-    customer got; shipping is never refunded."""
+def refund_amount_for_line(
+    unit_price: Decimal | float,
+    quantity: int,
+    tier: str,
+    *,
+    order_subtotal: Decimal | float = 0,
+    order_promo_discount: Decimal | float = 0,
+) -> Decimal:
+    """What a returned line refunds: its price times quantity less the loyalty discount at the
+    order's tier and less its share of any promotion; shipping is never refunded."""
     gross = cents(Decimal(str(unit_price)) * quantity)
-    return cents(gross - loyalty_discount(gross, tier))
+    return cents(gross - loyalty_discount(gross, tier) - promo_share(gross, order_subtotal, order_promo_discount))
+
+
+def promo_share(line_gross: Decimal, order_subtotal: Decimal | float, order_promo_discount: Decimal | float) -> Decimal:
+    """The part of an order's promotional discount that belongs to one line (pro rata to its
+    price); policy deducts it from that line's refund along with the loyalty discount."""
+    subtotal = Decimal(str(order_subtotal))
+    promo = Decimal(str(order_promo_discount))
+    if subtotal <= 0 or promo <= 0:
+        return Decimal("0.00")
+    return cents(promo * line_gross / subtotal)
