@@ -1,0 +1,214 @@
+"""Support: tickets (with refunds, shipments and builds behind them), escalations and resolutions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from mcp_server.world import rules
+from mcp_server.world.generator.builds import build_parts, check_build
+from mcp_server.world.generator.commerce import order_items
+from mcp_server.world.generator.common import NOW, Row, World, utc_text
+from mcp_server.world.generator.people import employees_where
+from mcp_server.world.generator.support_text import CONDITIONS, TEMPLATES, customer_name_for
+
+TICKET_COUNT = 470  # traps.py adds a few dozen more
+CHANNELS = ["email", "chat", "phone", "web_form"]
+ESCALATION_FOR_TYPE = {
+    "troubleshooting": "technical", "return": "policy_exception", "recommendation": "product_specialist",
+    "order_issue": "order_fulfillment", "shipping": "order_fulfillment", "billing": "billing_payment", "other": "support_escalation",
+}
+OUTCOMES = {
+    "return": ["no_action"], "troubleshooting": ["troubleshooting_steps", "troubleshooting_steps", "replacement_sent"],
+    "recommendation": ["recommendation_provided"], "order_issue": ["order_updated", "replacement_sent"],
+    "shipping": ["order_updated", "replacement_sent", "no_action"], "billing": ["order_updated", "no_action"], "other": ["no_action"],
+}
+CLOSURE = {
+    "refund_issued": "refund_completed", "replacement_sent": "replacement_shipped", "recommendation_provided": "information_provided",
+    "troubleshooting_steps": "issue_resolved", "order_updated": "issue_resolved", "no_action": "information_provided",
+}
+
+
+def parse(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def _status_for(world: World, created: datetime) -> str:
+    age = (NOW - created).total_seconds() / 86400
+    if age > 14:
+        weights = [0, 2, 3, 55, 40]
+    elif age > 3:
+        weights = [5, 20, 15, 40, 20]
+    else:
+        weights = [40, 35, 15, 10, 0]
+    return world.rng.choices(["new", "open", "pending_customer", "resolved", "closed"], weights=weights)[0]
+
+
+def make_ticket(world: World, customer_id: str, ticket_type: str, created: datetime, *, order: Row | None = None,
+                build_id: str | None = None, product: Row | None = None, subject: str | None = None, body: str | None = None,
+                status: str | None = None, priority: str | None = None, extra: dict[str, str] | None = None) -> Row:
+    """A ticket with text from the templates (unless given) and a plausible assignee and status."""
+    rng = world.rng
+    customer = world.get(customer_id)
+    if subject is None or body is None:
+        template_subject, template_body = rng.choice(TEMPLATES[ticket_type])
+        fields = {
+            "order": order["id"] if order else "(no order number)", "first": customer["first_name"],
+            "product": customer_name_for(world, product) if product else "my parts", "condition": rng.choice(CONDITIONS[:3]),
+            "carrier": order["carrier"] if order else "", "tracking": "(see tracking page)", **(extra or {}),
+        }
+        subject = subject or template_subject.format(**fields)
+        body = body or template_body.format(**fields)
+    status = status or _status_for(world, created)
+    support = employees_where(world, department="support")
+    assignee = None if status == "new" else rng.choice(support)["id"]
+    updated = min(created + timedelta(hours=rng.randint(1, 24 * 6)), NOW - timedelta(minutes=10))
+    return world.add("support_tickets", {
+        "id": world.next_id("tkt", 5), "customer_id": customer_id, "order_id": order["id"] if order else None,
+        "build_id": build_id, "type": ticket_type, "channel": rng.choices(CHANNELS, weights=[40, 25, 15, 20])[0],
+        "priority": priority or rng.choices(["low", "normal", "high"], weights=[25, 55, 20])[0], "status": status,
+        "subject": subject, "body": body, "assignee_id": assignee, "closure_reason": None,
+        "created_at": utc_text(created), "updated_at": utc_text(max(updated, created)),
+    })
+
+
+def resolve(world: World, ticket: Row, outcome: str, *, refund_id: str | None = None, summary: str | None = None) -> Row:
+    """A resolution record for a resolved or closed ticket, with the matching closure reason."""
+    rng = world.rng
+    created = parse(ticket["created_at"])
+    when = min(created + timedelta(hours=rng.randint(2, 96)), NOW - timedelta(minutes=5))
+    resolver = ticket["assignee_id"] or rng.choice(employees_where(world, department="support"))["id"]
+    ticket["assignee_id"] = resolver
+    ticket["closure_reason"] = CLOSURE[outcome]
+    ticket["updated_at"] = utc_text(max(when, created))
+    summaries = {
+        "refund_issued": f"Return accepted; refund {refund_id} issued for the returned items (shipping not refunded).",
+        "replacement_sent": "Replacement shipped after confirming the fault.",
+        "recommendation_provided": "Recommended compatible options after checking the customer's current parts.",
+        "troubleshooting_steps": "Walked the customer through reseating, cable checks and a driver update; issue fixed.",
+        "order_updated": "Order details corrected and the customer informed.",
+        "no_action": "Explained the policy; no change needed.",
+    }
+    return world.add("resolutions", {
+        "id": world.next_id("res", 5), "ticket_id": ticket["id"], "outcome": outcome,
+        "summary": summary or summaries[outcome], "resolved_by": resolver, "refund_id": refund_id, "created_at": utc_text(max(when, created)),
+    })
+
+
+def escalate(world: World, ticket: Row, escalation_type: str, notes: str, *, status: str | None = None) -> Row:
+    rng = world.rng
+    created = parse(ticket["created_at"]) + timedelta(hours=rng.randint(1, 30))
+    if status is None:
+        status = "closed" if ticket["status"] in ("resolved", "closed") else rng.choice(["open", "acknowledged"])
+    return world.add("escalations", {
+        "id": world.next_id("esc", 5), "ticket_id": ticket["id"], "type": escalation_type,
+        "department": rules.ESCALATION_DEPARTMENT[escalation_type], "priority": ticket["priority"], "notes": notes,
+        "created_by": ticket["assignee_id"] or rng.choice(employees_where(world, department="support"))["id"],
+        "status": status, "created_at": utc_text(min(created, NOW - timedelta(minutes=30))),
+    })
+
+
+def _finish(world: World, ticket: Row, outcome: str, refund_id: str | None = None) -> None:
+    if ticket["status"] == "resolved" or (ticket["status"] == "closed" and world.rng.random() < 0.7):
+        resolve(world, ticket, outcome, refund_id=refund_id)
+    elif ticket["status"] == "closed":
+        ticket["closure_reason"] = world.rng.choice(["customer_no_response", "duplicate"])
+
+
+def _return_tickets(world: World) -> None:
+    """Every itemised refund came from a return ticket."""
+    rng = world.rng
+    for refund in list(world.rows("refunds")):
+        order = world.get(refund["order_id"])
+        if order["status"] == "cancelled" or refund["ticket_id"]:
+            continue
+        lines = [rl for rl in world.rows("refund_lines") if rl["refund_id"] == refund["id"]]
+        product = world.get(world.get(lines[0]["order_item_id"])["product_id"])
+        created = parse(refund["created_at"]) - timedelta(hours=rng.randint(1, 40))
+        status = {"pending": rng.choice(["open", "pending_customer"]), "rejected": "resolved"}.get(refund["status"], rng.choice(["resolved", "closed"]))
+        ticket = make_ticket(world, order["customer_id"], "return", max(created, parse(order["created_at"]) + timedelta(days=1)),
+                             order=order, product=product, status=status)
+        refund["ticket_id"] = ticket["id"]
+        if status in ("resolved", "closed"):
+            outcome = "refund_issued" if refund["status"] in ("approved", "processed") else "no_action"
+            resolve(world, ticket, outcome, refund_id=refund["id"] if outcome == "refund_issued" else None,
+                    summary=None if outcome == "refund_issued" else f"Return refused after inspection: {refund['notes']}")
+
+
+def _shipment_tickets(world: World) -> None:
+    for shipment in world.rows("shipments"):
+        if shipment["status"] in ("exception", "lost"):
+            order = world.get(shipment["order_id"])
+            created = parse(shipment["events"][-1]["at"]) + timedelta(hours=world.rng.randint(2, 48))
+            if created >= NOW:
+                continue
+            ticket = make_ticket(world, order["customer_id"], "shipping", created, order=order, priority="high",
+                                 extra={"tracking": shipment["tracking_number"], "carrier": shipment["carrier"]})
+            _finish(world, ticket, "replacement_sent" if shipment["status"] == "lost" else "order_updated")
+
+
+def _build_tickets(world: World) -> None:
+    rng = world.rng
+    for build in world.rows("builds"):
+        errors, warnings = check_build(build_parts(world, build["id"]))
+        if not (errors or warnings) and rng.random() > 0.15:
+            continue
+        product = rng.choice([p for p, _ in build_parts(world, build["id"]) if p["category"] in ("gpu", "cpu", "psu", "memory", "case")])
+        created = max(parse(build["created_at"]) + timedelta(hours=rng.randint(1, 72)), parse(build["updated_at"]))
+        if created >= NOW:
+            continue
+        kind = "troubleshooting" if errors and rng.random() < 0.4 else "recommendation"
+        body = (f"I saved a build called \"{build['name']}\" ({build['id']}). Before I order: will everything work together? "
+                f"Especially the {customer_name_for(world, product)}.\n{world.get(build['customer_id'])['first_name']}")
+        ticket = make_ticket(world, build["customer_id"], kind, created, build_id=build["id"], product=product,
+                             subject=f"Compatibility check for build {build['id']}", body=body)
+        _finish(world, ticket, "recommendation_provided")
+
+
+def _general_tickets(world: World) -> None:
+    rng = world.rng
+    orders = [o for o in world.rows("orders") if o["created_at"]]
+    while len(world.rows("support_tickets")) < TICKET_COUNT:
+        kind = rng.choices(list(TEMPLATES), weights=[5, 22, 10, 20, 14, 16, 13])[0]
+        order = rng.choice(orders)
+        if kind in ("return", "troubleshooting", "shipping") and order["status"] not in ("fulfilled", "partially_refunded", "refunded"):
+            continue
+        created = parse(order["created_at"]) + timedelta(hours=rng.randint(2, 24 * 20))
+        if created >= NOW:
+            continue
+        items = order_items(world, order["id"])
+        product = world.get(rng.choice(items)["product_id"])
+        if kind == "return":
+            # return enquiries that never became refunds: the customer asked, nothing was returned
+            ticket = make_ticket(world, order["customer_id"], kind, created, order=order, product=product)
+            _finish(world, ticket, "no_action")
+            continue
+        with_order = kind not in ("recommendation", "other") or rng.random() < 0.3
+        ticket = make_ticket(world, order["customer_id"], kind, created, order=order if with_order else None, product=product)
+        _finish(world, ticket, rng.choice(OUTCOMES[kind]))
+
+
+def _escalations(world: World) -> None:
+    rng = world.rng
+    tickets = [t for t in world.rows("support_tickets") if t["status"] != "new"]
+    for ticket in rng.sample(tickets, 55):
+        kind = ESCALATION_FOR_TYPE[ticket["type"]]
+        if ticket["type"] == "troubleshooting" and rng.random() < 0.3:
+            kind = "warranty"
+        notes = {
+            "technical": "Customer's fault persists after basic troubleshooting; need engineering to review the symptoms.",
+            "policy_exception": "Customer asks for an exception to the return policy; please advise.",
+            "product_specialist": "Customer needs detailed advice on compatible upgrade options.",
+            "warranty": "Possible warranty defect; customer confirms no physical or liquid damage and no overclocking.",
+            "order_fulfillment": "Order needs action from fulfillment (address change / missing item / carrier issue).",
+            "billing_payment": "Customer reports a billing discrepancy; please check the payment records.",
+            "support_escalation": "Customer unhappy with the handling so far; requesting a lead to review.",
+        }[kind]
+        escalate(world, ticket, kind, f"{ticket['id']}: {notes}")
+
+
+def build_support(world: World) -> None:
+    _return_tickets(world)
+    _shipment_tickets(world)
+    _build_tickets(world)
+    _general_tickets(world)
+    _escalations(world)
