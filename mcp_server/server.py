@@ -6,10 +6,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.tools import Tool
 
 from mcp_server.audit import EpisodeAuditMiddleware
 from mcp_server.episodes import EpisodeRegistry
 from mcp_server.tools import load_all_tools
+from mcp_server.tools.runtime import ToolSpec
 from mcp_server.world.policy import policy_prompt_text
 from mcp_server.world.store import Template, load_template
 
@@ -19,6 +21,21 @@ INSTRUCTIONS = (
     "CoreCraft Computers customer-support tools. Read the 'company_policy' prompt before acting: "
     "it is the policy every action must follow."
 )
+
+# Building a tool's argument and output models costs milliseconds; servers share the results.
+_BUILT_TOOLS: dict[str, tuple[ToolSpec, Tool]] = {}
+
+
+def mcp_tools() -> list[Tool]:
+    """The 23 tools as MCP tool objects, in registration order (tools/list is deterministic)."""
+    tools = []
+    for spec in load_all_tools().values():
+        cached = _BUILT_TOOLS.get(spec.name)
+        if cached is None or cached[0] is not spec:
+            tool = Tool.from_function(spec.function, name=spec.name, title=spec.title, annotations=spec.annotations)
+            cached = _BUILT_TOOLS[spec.name] = (spec, tool)
+        tools.append(cached[1])
+    return tools
 
 
 def build_server(
@@ -30,6 +47,7 @@ def build_server(
     """A server over the committed world. Pass a registry to share or inspect its episodes;
     otherwise each connection lifespan gets a fresh registry (and so a fresh world)."""
     world = template or (registry.template if registry else load_template())
+    default_clock = clock or (registry.default_clock if registry else None)
 
     @asynccontextmanager
     async def lifespan(_server: MCPServer[EpisodeRegistry]) -> AsyncIterator[EpisodeRegistry]:
@@ -42,20 +60,20 @@ def build_server(
         finally:
             await own.close_all()
 
+    tools = mcp_tools()
     server: MCPServer[EpisodeRegistry] = MCPServer(
         SERVER_NAME,
         version=SERVER_VERSION,
         instructions=INSTRUCTIONS,
         lifespan=lifespan,
         log_level="WARNING",
-        middleware=[EpisodeAuditMiddleware()],
+        tools=tools,
+        middleware=[EpisodeAuditMiddleware({tool.name: tool for tool in tools})],
     )
-    for spec in load_all_tools().values():
-        server.tool(name=spec.name, title=spec.title, annotations=spec.annotations)(spec.function)
 
     @server.prompt(name="company_policy", title="CoreCraft company policy")
     def company_policy() -> str:
         """The support policy of CoreCraft Computers, to be used as the agent's system prompt."""
-        return policy_prompt_text(clock or None)
+        return policy_prompt_text(default_clock)
 
     return server

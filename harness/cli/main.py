@@ -49,4 +49,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Under `python -m` this file is __main__; run the package module so that the CliError that
+    # subcommands import from harness.cli.main is the class main() catches.
+    from harness.cli.main import main as package_main
+
+    sys.exit(package_main())

@@ -1,0 +1,118 @@
+"""`corecraft serve`: the MCP server over stdio (default) or streamable HTTP.
+
+On stdio nothing but the protocol goes to stdout; messages go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+import anyio
+
+from harness.cli.main import CliError
+
+TOKEN_ENV = "CORECRAFT_TOKEN"
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from mcp_server.transports.http import DEFAULT_HOST, DEFAULT_PORT
+
+    parser = subparsers.add_parser(
+        "serve",
+        help="run the CoreCraft MCP server (stdio or streamable HTTP)",
+        description=(
+            "Run the CoreCraft MCP server. stdio (the default) serves the client that spawned it; "
+            f"HTTP serves many episodes at once, chosen by the X-CoreCraft-Episode header, at "
+            f"http://HOST:PORT/mcp. If ${TOKEN_ENV} is set, every HTTP request needs "
+            f"'Authorization: Bearer <token>'."
+        ),
+    )
+    parser.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
+    parser.add_argument("--host", default=DEFAULT_HOST, help=f"HTTP bind address (default {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"HTTP port (default {DEFAULT_PORT})")
+    parser.add_argument("--clock", help="default world clock, ISO-8601 with offset (default 2025-09-15T14:00:00-04:00)")
+    parser.add_argument("--max-episodes", type=int, default=512, help="most episodes open at once (default 512)")
+    parser.add_argument(
+        "--idle-timeout", type=float, default=1800.0, metavar="SECONDS",
+        help="close episodes unused this long (default 1800)",
+    )
+    parser.add_argument(
+        "--audit-dir", type=Path,
+        help="write each episode's export (audit log + row changes) here as <episode>.json when it ends",
+    )
+    parser.add_argument(
+        "--allowed-host", action="append", default=[], metavar="HOST:PORT",
+        help="extra Host header value to accept (HTTP; 'name:*' for any port); repeatable",
+    )
+    parser.add_argument(
+        "--allowed-origin", action="append", default=[], metavar="ORIGIN",
+        help="extra browser Origin to accept (HTTP), e.g. http://app.example:*; repeatable",
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    # Logs go to stderr, before MCPServer would configure its own handler.
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    _check(args)
+    if args.transport == "stdio":
+        from mcp_server.transports.stdio import serve_stdio
+
+        anyio.run(
+            lambda: serve_stdio(
+                clock=args.clock,
+                max_episodes=args.max_episodes,
+                idle_timeout_s=args.idle_timeout,
+                audit_dir=args.audit_dir,
+            )
+        )
+        return 0
+
+    from mcp_server.transports.http import HttpSettings, serve_http
+
+    token = os.environ.get(TOKEN_ENV) or None
+    settings = HttpSettings(
+        host=args.host,
+        port=args.port,
+        clock=args.clock,
+        max_episodes=args.max_episodes,
+        idle_timeout_s=args.idle_timeout,
+        audit_dir=args.audit_dir,
+        token=token,
+        allowed_hosts=tuple(args.allowed_host),
+        allowed_origins=tuple(args.allowed_origin),
+    )
+    if token is None and args.host not in ("127.0.0.1", "localhost", "::1"):
+        print(f"warning: serving on {args.host} without a token; set {TOKEN_ENV} to require one", file=sys.stderr)
+    print(
+        f"CoreCraft MCP server on http://{_url_host(args.host)}:{args.port}/mcp"
+        f" ({'token required' if token else 'no token'}; Ctrl-C to stop)",
+        file=sys.stderr,
+    )
+    anyio.run(serve_http, settings)
+    return 0
+
+
+def _check(args: argparse.Namespace) -> None:
+    from mcp_server.errors import InvalidArgumentError
+    from mcp_server.world.clock import parse_clock
+
+    if args.clock:
+        try:
+            parse_clock(args.clock)
+        except InvalidArgumentError as exc:
+            raise CliError(str(exc)) from exc
+    if args.max_episodes < 1:
+        raise CliError("--max-episodes must be at least 1")
+    if args.idle_timeout <= 0:
+        raise CliError("--idle-timeout must be positive")
+    if not 0 < args.port < 65536:
+        raise CliError("--port must be between 1 and 65535")
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
