@@ -1,0 +1,218 @@
+"""Anthropic Messages API adapter (``anthropic/<model>``), through the anthropic 2.x SDK.
+
+- Tools go out as ``{name, description, input_schema}``; ``tool_use`` blocks come back as ToolCalls
+  and results return as ``tool_result`` blocks with ``is_error``.
+- The assistant's content blocks are sent back as received (nulls dropped), so ``thinking`` blocks
+  keep their ``signature`` and ``redacted_thinking`` blocks their ``data``: the API requires both
+  back unchanged when tools and thinking are combined.
+- Prompt caching: one breakpoint on the system prompt (tools + system, shared by every episode of a
+  run) and one moving breakpoint on the newest message (the episode so far). Two of the four allowed.
+- Settings: ``thinking_budget`` -> ``thinking`` (an int is ``{"type": "enabled", "budget_tokens": N}``,
+  ``"adaptive"`` is ``{"type": "adaptive"}``; the SDK deprecates budgets for claude-opus-4-6 and
+  warns, so use ``"adaptive"`` there); ``reasoning_effort`` -> ``output_config.effort``
+  (low|medium|high|xhigh|max). The anthropic 2.x SDK has no ``temperature``, ``top_p`` or ``seed``
+  keyword, so those are refused; an endpoint that still takes temperature can get it via
+  ``extra_body``.
+- Usage: ``input_tokens`` here counts ALL input, i.e. the API's input_tokens plus
+  cache_creation_input_tokens plus cache_read_input_tokens (the harness-wide convention, see
+  harness/pricing.py); ``reasoning_tokens`` is output_tokens_details.thinking_tokens when reported.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anthropic
+import httpx2
+
+from harness.errors import ConfigurationError, MalformedReplyError
+from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
+from harness.providers.common import (
+    PendingCalls,
+    ProviderBase,
+    SdkErrors,
+    count,
+    exchange,
+    need,
+    policy_for,
+    without_nulls,
+)
+from harness.providers.settings import ModelSettings, reject_unsupported
+from harness.tasks.models import Task
+from harness.transcript import Usage
+
+ANTHROPIC_ERRORS = SdkErrors(status=anthropic.APIStatusError, connection=anthropic.APIConnectionError)
+CACHE_BREAKPOINT = {"type": "ephemeral"}
+EFFORTS = ("low", "medium", "high", "xhigh", "max")
+_NO_SAMPLING = (
+    "the anthropic 2.x SDK (API version 2026-10-21) has no such parameter; if your endpoint still "
+    "accepts it, pass it through extra_body"
+)
+
+
+class AnthropicProvider(ProviderBase):
+    prefix = "anthropic"
+
+    def __init__(
+        self,
+        name: str,
+        settings: ModelSettings,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        reject_unsupported(
+            settings,
+            provider=self.prefix,
+            supported=("reasoning_effort", "thinking_budget", "extra_body"),
+            hints={"temperature": _NO_SAMPLING, "top_p": _NO_SAMPLING, "seed": "the Messages API has no seed"},
+        )
+        if settings.reasoning_effort is not None and settings.reasoning_effort not in EFFORTS:
+            raise ConfigurationError(
+                f"anthropic reasoning_effort must be one of {', '.join(EFFORTS)}, not {settings.reasoning_effort!r}"
+            )
+        budget = settings.thinking_budget
+        if isinstance(budget, int) and budget >= settings.max_tokens:
+            raise ConfigurationError(
+                f"thinking_budget ({budget}) must be below max_tokens ({settings.max_tokens}): "
+                "thinking tokens count toward max_tokens"
+            )
+        super().__init__(name, settings, base_url=base_url)
+        self.policy = policy_for(settings, sleep)
+        # Explicit timeout: also stops the SDK refusing large max_tokens without streaming.
+        self._client = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=base_url,
+            http_client=http_client,
+            max_retries=0,
+            timeout=settings.request_timeout_s,
+        )
+
+    def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> AnthropicConversation:
+        return AnthropicConversation(self, system=system, tools=tools, prompt=prompt)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    def fixed_request_fields(self) -> dict[str, Any]:
+        settings = self.model_settings
+        fields: dict[str, Any] = {"model": self.name, "max_tokens": settings.max_tokens}
+        if isinstance(settings.thinking_budget, int):
+            fields["thinking"] = {"type": "enabled", "budget_tokens": settings.thinking_budget}
+        elif settings.thinking_budget == "adaptive":
+            fields["thinking"] = {"type": "adaptive"}
+        if settings.reasoning_effort is not None:
+            fields["output_config"] = {"effort": settings.reasoning_effort}
+        if settings.extra_body:
+            fields["extra_body"] = dict(settings.extra_body)
+        return fields
+
+    async def send(self, fields: dict[str, Any]) -> Any:
+        return await self._client.messages.with_raw_response.create(**fields)
+
+
+class AnthropicConversation:
+    def __init__(self, provider: AnthropicProvider, *, system: str, tools: list[ToolSchema], prompt: str) -> None:
+        self._provider = provider
+        # Block form from the start, so every request renders the cached prefix identically.
+        self._messages: list[dict[str, Any]] = [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
+        self._pending = PendingCalls()
+        self._fixed = provider.fixed_request_fields()
+        tool_defs = [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools]
+        if system:
+            self._fixed["system"] = [{"type": "text", "text": system, "cache_control": CACHE_BREAKPOINT}]
+        elif tool_defs:
+            tool_defs[-1]["cache_control"] = CACHE_BREAKPOINT
+        if tool_defs:
+            self._fixed["tools"] = tool_defs
+
+    async def next_turn(self) -> ModelTurn:
+        self._pending.check_none_open()
+        fields = {**self._fixed, "messages": self._messages_with_moving_breakpoint()}
+        provider = self._provider
+        done = await exchange(
+            lambda: provider.send(fields), provider="anthropic", errors=ANTHROPIC_ERRORS, policy=provider.policy
+        )
+        turn, echo = read_reply(done.response)
+        turn.exchange = done.record
+        if echo:
+            self._messages.append({"role": "assistant", "content": echo})
+        self._pending.expect(turn.tool_calls)
+        return turn
+
+    def add_tool_results(self, results: list[ToolResult]) -> None:
+        self._pending.settle(results)
+        if not results:
+            return
+        blocks: list[dict[str, Any]] = []
+        for result in results:
+            block: dict[str, Any] = {"type": "tool_result", "tool_use_id": result.call_id, "is_error": result.is_error}
+            if result.text:  # empty content is optional on the wire; an empty string may be refused
+                block["content"] = result.text
+            blocks.append(block)
+        self._messages.append({"role": "user", "content": blocks})
+
+    def _messages_with_moving_breakpoint(self) -> list[dict[str, Any]]:
+        """The history, with a cache breakpoint on the last block of the newest message only
+        (the stored history stays unmarked, so breakpoints never pile up past the limit of 4)."""
+        messages = list(self._messages)
+        last = copy.deepcopy(messages[-1])
+        if last["content"]:
+            last["content"][-1]["cache_control"] = CACHE_BREAKPOINT
+        messages[-1] = last
+        return messages
+
+
+def read_reply(body: dict[str, Any]) -> tuple[ModelTurn, list[dict[str, Any]]]:
+    """The provider-neutral turn, and the content blocks to send back in the assistant message."""
+    where = "anthropic reply"
+    content = need(body, "content", list, where=where)
+    texts: list[str] = []
+    thoughts: list[str] = []
+    calls: list[ToolCall] = []
+    echo: list[dict[str, Any]] = []
+    for block in content:
+        if not isinstance(block, dict):
+            raise MalformedReplyError(f"{where}: content block is not an object: {block!r:.200}")
+        kind = need(block, "type", str, where=f"{where} content block")
+        if kind == "text":
+            texts.append(need(block, "text", str, where=where))
+        elif kind == "tool_use":
+            arguments = block.get("input")
+            calls.append(
+                ToolCall(
+                    id=need(block, "id", str, where=where),
+                    name=need(block, "name", str, where=where),
+                    arguments=arguments if isinstance(arguments, dict) else {},
+                    argument_error=None if isinstance(arguments, dict) else
+                    f"tool input must be a JSON object, got {type(arguments).__name__}",
+                )
+            )
+        elif kind == "thinking":
+            thoughts.append(need(block, "thinking", str, where=where))
+            need(block, "signature", str, where=where)
+        elif kind == "redacted_thinking":
+            need(block, "data", str, where=where)
+            thoughts.append("[redacted thinking]")
+        echo.append(without_nulls(block))
+    usage = need(body, "usage", dict, where=where)
+    turn = ModelTurn(
+        text="\n\n".join(texts),
+        tool_calls=calls,
+        usage=Usage(
+            input_tokens=count(usage, "input_tokens")
+            + count(usage, "cache_creation_input_tokens")
+            + count(usage, "cache_read_input_tokens"),
+            output_tokens=count(usage, "output_tokens"),
+            cache_read_tokens=count(usage, "cache_read_input_tokens"),
+            cache_write_tokens=count(usage, "cache_creation_input_tokens"),
+            reasoning_tokens=count(usage, "output_tokens_details", "thinking_tokens"),
+        ),
+        stop_reason=str(body.get("stop_reason") or "unknown"),
+        reasoning="\n\n".join(thoughts) if thoughts else None,
+    )
+    return turn, echo

@@ -1,0 +1,197 @@
+"""What every HTTP provider shares: one call with error mapping and retries, the exchange record,
+reply parsing helpers, and the bookkeeping of tool calls awaiting results."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from harness.errors import MalformedReplyError, RetryableProviderError
+from harness.providers.base import ToolCall, ToolResult
+from harness.providers.retry import RetryLog, RetryPolicy, call_with_retries, status_error
+from harness.providers.settings import ModelSettings
+
+
+class RawHttpResponse(Protocol):
+    """The part of the SDKs' ``with_raw_response`` objects we use (both SDKs have it)."""
+
+    @property
+    def http_request(self) -> Any: ...
+
+    @property
+    def http_response(self) -> Any: ...
+
+
+@dataclass(frozen=True)
+class SdkErrors:
+    """The SDK exception classes that mean 'HTTP error status' and 'no answer at all'."""
+
+    status: type[Exception]
+    connection: type[Exception]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    request: dict[str, Any]
+    response: dict[str, Any]
+    record: dict[str, Any]  # what goes into ModelTurn.exchange
+
+
+def policy_for(settings: ModelSettings, sleep: Callable[[float], Awaitable[None]] | None) -> RetryPolicy:
+    return RetryPolicy(max_retries=settings.max_retries) if sleep is None else RetryPolicy(
+        max_retries=settings.max_retries, sleep=sleep
+    )
+
+
+async def exchange(
+    send: Callable[[], Awaitable[RawHttpResponse]], *, provider: str, errors: SdkErrors, policy: RetryPolicy
+) -> Exchange:
+    """One model call with retries; returns the JSON sent and received (never the API key,
+    which travels in a header)."""
+    log = RetryLog()
+
+    async def attempt() -> RawHttpResponse:
+        try:
+            return await send()
+        except errors.status as exc:
+            status, headers = exc.status_code, exc.response.headers  # type: ignore[attr-defined]
+            raise status_error(provider, status, _error_text(exc), headers) from exc
+        except errors.connection as exc:
+            raise RetryableProviderError(f"{provider} connection failed: {exc}") from exc
+
+    raw = await call_with_retries(attempt, policy, what=f"{provider} call", log=log)
+    url = raw.http_request.url
+    request = _json_object(raw.http_request.content, what=f"{provider} request")
+    response = _json_object(raw.http_response.content, what=f"{provider} reply")
+    record = {
+        "endpoint": str(url.copy_with(query=None, username=None, password=None)),
+        "request": request,
+        "response": response,
+        **log.as_dict(),
+    }
+    return Exchange(request=request, response=response, record=record)
+
+
+def _error_text(exc: Exception) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, Mapping):
+        error = body.get("error", body)
+        if isinstance(error, Mapping) and isinstance(error.get("message"), str):
+            kind = error.get("type") or error.get("code")
+            return f"{error['message']} ({kind})" if kind else error["message"]
+        if isinstance(error, str):
+            return error
+    return str(getattr(exc, "message", exc))[:1000]
+
+
+def _json_object(content: bytes | None, *, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(content or b"")
+    except (ValueError, UnicodeDecodeError) as exc:
+        preview = (content or b"")[:200].decode("utf-8", "replace")
+        raise MalformedReplyError(f"{what} is not JSON: {preview!r}") from exc
+    if not isinstance(value, dict):
+        raise MalformedReplyError(f"{what} is not a JSON object: {type(value).__name__}")
+    return value
+
+
+# --- reading replies ------------------------------------------------------------------------
+
+
+def need(mapping: Mapping[str, Any], key: str, kind: type | tuple[type, ...], *, where: str) -> Any:
+    """``mapping[key]`` if it exists and has type ``kind``, else MalformedReplyError."""
+    value = mapping.get(key) if isinstance(mapping, Mapping) else None
+    if not isinstance(value, kind):
+        raise MalformedReplyError(f"{where}: expected {key!r} of type {_kind_name(kind)}, got {value!r:.200}")
+    return value
+
+
+def count(mapping: Any, *path: str) -> int:
+    """A token count at ``path`` inside a usage object; missing or null counts as 0."""
+    value = mapping
+    for key in path:
+        if not isinstance(value, Mapping):
+            return 0
+        value = value.get(key)
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedReplyError(f"usage field {'.'.join(path)} is not an integer: {value!r:.100}")
+    return value
+
+
+def parse_arguments(raw: Any) -> tuple[dict[str, Any], str | None]:
+    """Tool-call arguments from a JSON string: (arguments, None) or ({}, why they were rejected).
+
+    An empty string means no arguments (some servers send it for parameterless calls)."""
+    if isinstance(raw, Mapping):
+        return dict(raw), None
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return {}, None
+    if not isinstance(raw, str):
+        return {}, f"tool arguments must be a JSON object, got {type(raw).__name__}"
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        return {}, f"tool arguments are not valid JSON ({exc}): {raw[:500]}"
+    if not isinstance(value, dict):
+        return {}, f"tool arguments must be a JSON object, got {type(value).__name__}: {raw[:500]}"
+    return value, None
+
+
+def without_nulls(block: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in block.items() if v is not None}
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    return " or ".join(k.__name__ for k in kind) if isinstance(kind, tuple) else kind.__name__
+
+
+# --- tool results bookkeeping ---------------------------------------------------------------
+
+
+class PendingCalls:
+    """The last turn's tool calls, until their results arrive; catches agent-loop mistakes early."""
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+
+    def expect(self, calls: Sequence[ToolCall]) -> None:
+        self._ids = [c.id for c in calls]
+
+    def settle(self, results: Sequence[ToolResult]) -> None:
+        given = [r.call_id for r in results]
+        if sorted(given) != sorted(self._ids):
+            raise ValueError(f"tool results {given} do not match the last turn's tool calls {self._ids}")
+        self._ids = []
+
+    def check_none_open(self) -> None:
+        if self._ids:
+            raise RuntimeError(f"next_turn() called before add_tool_results() for tool calls {self._ids}")
+
+
+# --- provider lifecycle ---------------------------------------------------------------------
+
+
+class ProviderBase:
+    """Fields every provider records, plus ``async with`` support around ``aclose``."""
+
+    prefix: str = ""
+
+    def __init__(self, name: str, settings: ModelSettings, *, base_url: str | None) -> None:
+        self.name = name  # the model name the API sees, without our prefix
+        self.model = f"{self.prefix}/{name}"
+        self.model_settings = settings
+        self.settings: dict[str, Any] = settings.manifest()
+        self.base_url = base_url
+
+    async def aclose(self) -> None:
+        """Release network resources (the SDK client and the httpx2 client it holds)."""
+
+    async def __aenter__(self) -> ProviderBase:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()

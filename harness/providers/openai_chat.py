@@ -1,0 +1,212 @@
+"""OpenAI Chat Completions adapters, through the openai 3.x SDK.
+
+``openai/<model>`` talks to OpenAI; ``openai-compatible/<model>`` talks to any server speaking the
+same wire format at ``--base-url`` (vLLM or SGLang serving GLM, for instance).
+
+- Tools go out as functions with ``strict: False`` (MCP schemas do not meet strict mode's rules).
+- Tool-call arguments arrive as JSON strings; ones that do not parse (or are not an object) become
+  a ToolCall with ``argument_error`` set, which the loop returns to the model as a tool error.
+  An empty string counts as no arguments.
+- Reasoning text from vLLM/SGLang arrives in an untyped ``reasoning_content`` or ``reasoning`` field
+  of the message. It is sent back on the assistant message under the same key(s), unchanged:
+  GLM's chat template needs it to render earlier turns. ``content`` may be null and stays null.
+- On ``openai-compatible`` only, arguments that were not a JSON object are sent back wrapped as
+  ``{"invalid_json": "<the raw text>"}``: vLLM and SGLang ``json.loads`` the arguments of earlier
+  assistant turns while rendering the chat template and answer 500 when that fails, which would
+  end the episode. OpenAI gets the raw text back unchanged.
+- Settings: max_tokens -> ``max_completion_tokens`` (OpenAI) or ``max_tokens`` (compatible servers,
+  which all take it); temperature, top_p, reasoning_effort, seed and extra_body pass through
+  (extra_body keys land at the top level of the request, e.g. ``chat_template_kwargs``).
+- Usage: prompt_tokens (includes cached), completion_tokens (includes reasoning),
+  prompt_tokens_details.cached_tokens / cache_write_tokens, completion_tokens_details.reasoning_tokens;
+  servers that omit the details count 0.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx2
+import openai
+
+from harness.errors import MalformedReplyError
+from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
+from harness.providers.common import (
+    PendingCalls,
+    ProviderBase,
+    SdkErrors,
+    count,
+    exchange,
+    need,
+    parse_arguments,
+    policy_for,
+)
+from harness.providers.settings import ModelSettings, reject_unsupported
+from harness.tasks.models import Task
+from harness.transcript import Usage
+
+OPENAI_ERRORS = SdkErrors(status=openai.APIStatusError, connection=openai.APIConnectionError)
+REASONING_KEYS = ("reasoning_content", "reasoning")  # GLM via SGLang / older vLLM, then current vLLM
+_THINKING_HINT = (
+    "thinking_budget is Anthropic's; use reasoning_effort, or for vLLM/SGLang "
+    "extra_body={'chat_template_kwargs': {...}}"
+)
+
+
+class OpenAIChatProvider(ProviderBase):
+    prefix = "openai"
+    compatible_server = False
+
+    def __init__(
+        self,
+        name: str,
+        settings: ModelSettings,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        reject_unsupported(
+            settings,
+            provider=self.prefix,
+            supported=("temperature", "top_p", "reasoning_effort", "seed", "extra_body"),
+            hints={"thinking_budget": _THINKING_HINT},
+        )
+        super().__init__(name, settings, base_url=base_url)
+        self.policy = policy_for(settings, sleep)
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=base_url,
+            http_client=http_client,
+            max_retries=0,
+            timeout=settings.request_timeout_s,
+        )
+
+    def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> ChatConversation:
+        return ChatConversation(self, system=system, tools=tools, prompt=prompt)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    def fixed_request_fields(self) -> dict[str, Any]:
+        settings = self.model_settings
+        token_cap = "max_tokens" if self.compatible_server else "max_completion_tokens"
+        fields: dict[str, Any] = {"model": self.name, token_cap: settings.max_tokens}
+        for name in ("temperature", "top_p", "reasoning_effort", "seed"):
+            if getattr(settings, name) is not None:
+                fields[name] = getattr(settings, name)
+        if settings.extra_body:
+            fields["extra_body"] = dict(settings.extra_body)
+        return fields
+
+    async def send(self, fields: dict[str, Any]) -> Any:
+        return await self._client.chat.completions.with_raw_response.create(**fields)
+
+
+class OpenAICompatibleProvider(OpenAIChatProvider):
+    prefix = "openai-compatible"
+    compatible_server = True
+
+
+class ChatConversation:
+    def __init__(self, provider: OpenAIChatProvider, *, system: str, tools: list[ToolSchema], prompt: str) -> None:
+        self._provider = provider
+        self._messages: list[dict[str, Any]] = []
+        if system:
+            self._messages.append({"role": "system", "content": system})
+        self._messages.append({"role": "user", "content": prompt})
+        self._fixed = provider.fixed_request_fields()
+        if tools:
+            self._fixed["tools"] = [
+                {
+                    "type": "function",
+                    "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": t.input_schema,
+                        "strict": False,
+                    },
+                }
+                for t in tools
+            ]
+        self._pending = PendingCalls()
+
+    async def next_turn(self) -> ModelTurn:
+        self._pending.check_none_open()
+        fields = {**self._fixed, "messages": list(self._messages)}
+        provider = self._provider
+        done = await exchange(
+            lambda: provider.send(fields), provider=provider.prefix, errors=OPENAI_ERRORS, policy=provider.policy
+        )
+        turn, assistant = read_reply(done.response, sanitize_arguments=provider.compatible_server)
+        turn.exchange = done.record
+        self._messages.append(assistant)
+        self._pending.expect(turn.tool_calls)
+        return turn
+
+    def add_tool_results(self, results: list[ToolResult]) -> None:
+        self._pending.settle(results)
+        for result in results:
+            self._messages.append({"role": "tool", "tool_call_id": result.call_id, "content": result.text})
+
+
+def read_reply(body: dict[str, Any], *, sanitize_arguments: bool) -> tuple[ModelTurn, dict[str, Any]]:
+    """The provider-neutral turn, and the assistant message to keep in the history."""
+    where = "chat completion"
+    choices = need(body, "choices", list, where=where)
+    if not choices or not isinstance(choices[0], dict):
+        raise MalformedReplyError(f"{where}: no choices in the reply")
+    message = need(choices[0], "message", dict, where=where)
+    content = message.get("content")
+    if content is not None and not isinstance(content, str):
+        raise MalformedReplyError(f"{where}: message content is neither text nor null: {content!r:.200}")
+    raw_calls = message.get("tool_calls") or []
+    if not isinstance(raw_calls, list):
+        raise MalformedReplyError(f"{where}: tool_calls is not a list")
+
+    calls: list[ToolCall] = []
+    echoed_calls: list[dict[str, Any]] = []
+    for raw in raw_calls:
+        if not isinstance(raw, dict):
+            raise MalformedReplyError(f"{where}: tool call is not an object: {raw!r:.200}")
+        function = need(raw, "function", dict, where=where)
+        call_id = need(raw, "id", str, where=where)
+        name = need(function, "name", str, where=where)
+        raw_arguments = function.get("arguments")
+        arguments, problem = parse_arguments(raw_arguments)
+        calls.append(ToolCall(id=call_id, name=name, arguments=arguments, argument_error=problem))
+        sent_back = raw_arguments if isinstance(raw_arguments, str) else json.dumps(raw_arguments or {})
+        if problem and sanitize_arguments:
+            sent_back = json.dumps({"invalid_json": sent_back})
+        echoed_calls.append({"id": call_id, "type": "function", "function": {"name": name, "arguments": sent_back}})
+
+    assistant: dict[str, Any] = {"role": "assistant", "content": content}
+    if echoed_calls:
+        assistant["tool_calls"] = echoed_calls
+    reasoning: str | None = None
+    for key in REASONING_KEYS:
+        value = message.get(key)
+        if isinstance(value, str):
+            assistant[key] = value  # exactly as received, under the key it came in
+            reasoning = reasoning or value or None
+
+    refusal = message.get("refusal")
+    text = content if content is not None else (refusal if isinstance(refusal, str) else "")
+    usage = body.get("usage") or {}
+    turn = ModelTurn(
+        text=text,
+        tool_calls=calls,
+        usage=Usage(
+            input_tokens=count(usage, "prompt_tokens"),
+            output_tokens=count(usage, "completion_tokens"),
+            cache_read_tokens=count(usage, "prompt_tokens_details", "cached_tokens"),
+            cache_write_tokens=count(usage, "prompt_tokens_details", "cache_write_tokens"),
+            reasoning_tokens=count(usage, "completion_tokens_details", "reasoning_tokens"),
+        ),
+        stop_reason=str(choices[0].get("finish_reason") or "unknown"),
+        reasoning=reasoning,
+    )
+    return turn, assistant

@@ -1,0 +1,203 @@
+"""OpenAI Responses API adapter (``openai-responses/<model>``), through the openai 3.x SDK.
+
+- The system prompt goes in ``instructions``; the conversation is a list of input items. Every
+  output item (reasoning, message, function_call) is carried forward as received, nulls dropped.
+- Nothing is stored server-side (``store=False``), so reasoning survives between turns only as
+  ``encrypted_content``, requested with ``include=["reasoning.encrypted_content"]``.
+- Tools go out as ``{"type": "function", name, description, parameters, "strict": False}``;
+  results return as ``function_call_output`` items (the API has no error flag: the text says it).
+- Settings: max_tokens -> ``max_output_tokens``; reasoning_effort -> ``reasoning.effort``;
+  temperature, top_p and extra_body pass through. The Responses API has no seed.
+- Usage: input_tokens (includes cached), output_tokens (includes reasoning),
+  input_tokens_details.cached_tokens / cache_write_tokens, output_tokens_details.reasoning_tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx2
+import openai
+
+from harness.errors import FatalProviderError, MalformedReplyError
+from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
+from harness.providers.common import (
+    PendingCalls,
+    ProviderBase,
+    SdkErrors,
+    count,
+    exchange,
+    need,
+    parse_arguments,
+    policy_for,
+    without_nulls,
+)
+from harness.providers.openai_chat import OPENAI_ERRORS
+from harness.providers.settings import ModelSettings, reject_unsupported
+from harness.tasks.models import Task
+from harness.transcript import Usage
+
+RESPONSES_ERRORS: SdkErrors = OPENAI_ERRORS
+
+
+class OpenAIResponsesProvider(ProviderBase):
+    prefix = "openai-responses"
+
+    def __init__(
+        self,
+        name: str,
+        settings: ModelSettings,
+        *,
+        api_key: str,
+        base_url: str | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        reject_unsupported(
+            settings,
+            provider=self.prefix,
+            supported=("temperature", "top_p", "reasoning_effort", "extra_body"),
+            hints={
+                "seed": "the Responses API has no seed (openai/<model>, i.e. Chat Completions, has one)",
+                "thinking_budget": "thinking_budget is Anthropic's; use reasoning_effort",
+            },
+        )
+        super().__init__(name, settings, base_url=base_url)
+        self.policy = policy_for(settings, sleep)
+        self._client = openai.AsyncOpenAI(
+            api_key=api_key,
+            base_url=base_url,
+            http_client=http_client,
+            max_retries=0,
+            timeout=settings.request_timeout_s,
+        )
+
+    def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> ResponsesConversation:
+        return ResponsesConversation(self, system=system, tools=tools, prompt=prompt)
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    def fixed_request_fields(self) -> dict[str, Any]:
+        settings = self.model_settings
+        fields: dict[str, Any] = {
+            "model": self.name,
+            "max_output_tokens": settings.max_tokens,
+            "store": False,
+            "include": ["reasoning.encrypted_content"],
+        }
+        if settings.temperature is not None:
+            fields["temperature"] = settings.temperature
+        if settings.top_p is not None:
+            fields["top_p"] = settings.top_p
+        if settings.reasoning_effort is not None:
+            fields["reasoning"] = {"effort": settings.reasoning_effort}
+        if settings.extra_body:
+            fields["extra_body"] = dict(settings.extra_body)
+        return fields
+
+    async def send(self, fields: dict[str, Any]) -> Any:
+        return await self._client.responses.with_raw_response.create(**fields)
+
+
+class ResponsesConversation:
+    def __init__(self, provider: OpenAIResponsesProvider, *, system: str, tools: list[ToolSchema], prompt: str) -> None:
+        self._provider = provider
+        self._items: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
+        self._fixed = provider.fixed_request_fields()
+        if system:
+            self._fixed["instructions"] = system
+        if tools:
+            self._fixed["tools"] = [
+                {
+                    "type": "function",
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.input_schema,
+                    "strict": False,
+                }
+                for t in tools
+            ]
+        self._pending = PendingCalls()
+
+    async def next_turn(self) -> ModelTurn:
+        self._pending.check_none_open()
+        fields = {**self._fixed, "input": list(self._items)}
+        provider = self._provider
+        done = await exchange(
+            lambda: provider.send(fields), provider=provider.prefix, errors=RESPONSES_ERRORS, policy=provider.policy
+        )
+        turn, carried = read_reply(done.response)
+        turn.exchange = done.record
+        self._items.extend(carried)
+        self._pending.expect(turn.tool_calls)
+        return turn
+
+    def add_tool_results(self, results: list[ToolResult]) -> None:
+        self._pending.settle(results)
+        for result in results:
+            self._items.append({"type": "function_call_output", "call_id": result.call_id, "output": result.text})
+
+
+def read_reply(body: dict[str, Any]) -> tuple[ModelTurn, list[dict[str, Any]]]:
+    """The provider-neutral turn, and the output items to carry into the next request."""
+    where = "responses reply"
+    status = body.get("status")
+    if status == "failed":
+        raise FatalProviderError(f"openai-responses: the response failed: {body.get('error')!r:.500}")
+    output = need(body, "output", list, where=where)
+    texts: list[str] = []
+    thoughts: list[str] = []
+    calls: list[ToolCall] = []
+    carried: list[dict[str, Any]] = []
+    refused = False
+    for item in output:
+        if not isinstance(item, dict):
+            raise MalformedReplyError(f"{where}: output item is not an object: {item!r:.200}")
+        kind = need(item, "type", str, where=f"{where} output item")
+        if kind == "message":
+            for part in need(item, "content", list, where=where):
+                if isinstance(part, dict) and part.get("type") == "output_text":
+                    texts.append(need(part, "text", str, where=where))
+                elif isinstance(part, dict) and part.get("type") == "refusal":
+                    texts.append(need(part, "refusal", str, where=where))
+                    refused = True
+        elif kind == "function_call":
+            arguments, problem = parse_arguments(item.get("arguments"))
+            calls.append(
+                ToolCall(
+                    id=need(item, "call_id", str, where=where),
+                    name=need(item, "name", str, where=where),
+                    arguments=arguments,
+                    argument_error=problem,
+                )
+            )
+        elif kind == "reasoning":
+            for part in (item.get("summary") or []) + (item.get("content") or []):
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    thoughts.append(part["text"])
+        carried.append(without_nulls(item))
+
+    usage = body.get("usage") or {}
+    if status == "incomplete":
+        details = body.get("incomplete_details") or {}
+        stop_reason = str(details.get("reason") or "incomplete") if isinstance(details, dict) else "incomplete"
+    elif refused:
+        stop_reason = "refusal"
+    else:
+        stop_reason = "tool_calls" if calls else str(status or "completed")
+    turn = ModelTurn(
+        text="\n\n".join(texts),
+        tool_calls=calls,
+        usage=Usage(
+            input_tokens=count(usage, "input_tokens"),
+            output_tokens=count(usage, "output_tokens"),
+            cache_read_tokens=count(usage, "input_tokens_details", "cached_tokens"),
+            cache_write_tokens=count(usage, "input_tokens_details", "cache_write_tokens"),
+            reasoning_tokens=count(usage, "output_tokens_details", "reasoning_tokens"),
+        ),
+        stop_reason=stop_reason,
+        reasoning="\n\n".join(thoughts) if thoughts else None,
+    )
+    return turn, carried
