@@ -4,18 +4,26 @@ A task is what the agent is asked, by whom, at what world time, and how an exper
 A rubric is the list of binary criteria a transcript must meet; each criterion says how it is
 checked: ``state`` (SQL over the final world), ``trace`` (a rule over tool calls), ``response``
 (deterministic checks of the final reply) or ``judge`` (an LLM judge).
+
+The JSON schemas in tasks/task.schema.json and rubrics/rubric.schema.json are generated from
+these models (``python -m harness.tasks.schema``).
 """
 
 from __future__ import annotations
 
+import re
+from collections import Counter
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 Category = Literal["information_retrieval", "communication", "reasoning", "multi_step"]
 Difficulty = Literal["easy", "medium", "hard"]
 CriterionKind = Literal["completeness", "correctness", "constraint", "format"]
+CheckMethod = Literal["state", "trace", "response", "judge"]
 TASK_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,80}$"
+REQUESTER_ID_PREFIX = {"customer": "cus-", "employee": "emp-"}
 
 
 class Strict(BaseModel):
@@ -25,11 +33,16 @@ class Strict(BaseModel):
 class ReferenceCall(Strict):
     tool: str = Field(description="Tool name, e.g. getOrderDetails")
     arguments: dict[str, Any] = Field(default_factory=dict)
+    expect_error: bool = Field(
+        default=False,
+        description="The expert expects this call to be refused (e.g. a return outside the window); "
+        "validation fails if it succeeds, and fails for any other reference call that errors",
+    )
 
 
 class ReferenceSolution(Strict):
     calls: list[ReferenceCall] = Field(description="The tool calls an expert would make, in order")
-    reply: str = Field(description="The final reply an expert would send")
+    reply: str = Field(min_length=1, description="The final reply an expert would send")
 
 
 class Task(Strict):
@@ -46,25 +59,59 @@ class Task(Strict):
     tags: list[str] = Field(default_factory=list)
     family: str | None = Field(default=None, description="Template family of a generated training task")
 
+    @field_validator("clock")
+    @classmethod
+    def _clock_has_zone(cls, value: str | None) -> str | None:
+        if value is None:
+            return value
+        try:
+            moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not ISO-8601, e.g. 2025-09-15T14:00:00-04:00") from exc
+        if moment.tzinfo is None:
+            raise ValueError(f"{value!r} needs a time zone offset, e.g. 2025-09-15T14:00:00-04:00")
+        return value
+
+    @field_validator("requester_id")
+    @classmethod
+    def _requester_id_matches_requester(cls, value: str, info: ValidationInfo) -> str:
+        requester = info.data.get("requester")  # absent when the requester itself is invalid
+        prefix = REQUESTER_ID_PREFIX.get(requester or "")
+        if prefix and not value.startswith(prefix):
+            article = "an" if requester == "employee" else "a"
+            raise ValueError(f"{article} {requester}'s id must start with {prefix!r}")
+        return value
+
 
 # --- how criteria are checked -------------------------------------------------------------
 
 
 class StateCheck(Strict):
-    """Run ``sql`` on the episode's final world (tables plus ``_changes``, the episode's row
-    changes) and compare. ``expect`` is compared with the single value of a one-row, one-column
-    result, or with the list of rows (each a list) otherwise. Numbers match within ``tolerance``."""
+    """Run ``sql`` (one read-only SELECT) on the episode's final world: the template with the
+    episode's row changes applied, plus ``_changes`` (seq, tbl, row_id, op, before, after: the
+    episode's row changes, JSON row images). Comparison:
+
+    - a result of one row and one column is compared with a non-list ``expect`` as a scalar;
+    - otherwise ``expect`` is a list of rows (each a list of column values), compared as a
+      multiset (``ordered: true`` compares in order); ``[]`` expects no rows.
+
+    Numbers (and booleans, as 0/1) match within ``tolerance``; strings match exactly; null
+    matches only null."""
 
     method: Literal["state"] = "state"
-    sql: str
+    sql: str = Field(min_length=1)
     expect: Any
-    tolerance: float = 0.005
+    tolerance: float = Field(default=0.005, ge=0)
+    ordered: bool = Field(default=False, description="Compare rows in order (use with ORDER BY)")
 
 
 class CallPattern(Strict):
     tool: str
     where: dict[str, Any] = Field(
-        default_factory=dict, description="Argument values the call must have (strings compare case-insensitively)"
+        default_factory=dict,
+        description="Argument values the call must have. Strings compare case-insensitively (ends trimmed), "
+        "numbers within 0.005 (numeric strings count as numbers), lists element by element in order, "
+        "objects by the keys given (a subset), null only with a missing or null argument",
     )
     succeeded: bool | None = Field(default=None, description="Only calls that did (True) or did not (False) error")
 
@@ -84,25 +131,55 @@ class TraceCheck(Strict):
     call: CallPattern | None = None
     first: CallPattern | None = None
     then: CallPattern | None = None
-    min: int = 1
-    max: int | None = None
+    min: int = Field(default=1, ge=0)
+    max: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _fields_fit_rule(self) -> TraceCheck:
+        needs = {"called": ("call",), "not_called": ("call",), "order": ("first", "then"), "max_calls": ("max",)}
+        missing = [name for name in needs[self.rule] if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"rule {self.rule!r} needs {', '.join(missing)}")
+        if self.max is not None and self.max < self.min and self.rule == "called":
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
 
 
 class NumberExpectation(Strict):
     value: float
-    tolerance: float = 0.01
+    tolerance: float = Field(default=0.01, ge=0)
 
 
 class ResponseCheck(Strict):
-    """Deterministic checks of the final reply; all given parts must hold."""
+    """Deterministic checks of the final reply; all given parts must hold. Text is compared after
+    Unicode normalisation (NFKC, zero-width characters removed, typographic quotes and dashes made
+    plain, whitespace collapsed). Numbers are read from the text: "$1,234.50", "1234.5", "1,234"
+    and "15%" all count; a hyphen directly after a digit or letter is not a minus sign."""
 
     method: Literal["response"] = "response"
     contains_all: list[str] = Field(default_factory=list, description="Case-insensitive substrings that must all appear")
     contains_any: list[str] = Field(default_factory=list, description="At least one must appear")
     not_contains: list[str] = Field(default_factory=list, description="None may appear")
     numbers: list[NumberExpectation] = Field(default_factory=list, description="Numbers that must appear (within tolerance)")
-    pattern: str | None = Field(default=None, description="A regular expression that must match")
-    not_pattern: str | None = Field(default=None, description="A regular expression that must not match")
+    pattern: str | None = Field(default=None, description="A regular expression (case-insensitive) that must match")
+    not_pattern: str | None = Field(default=None, description="A regular expression (case-insensitive) that must not match")
+
+    @field_validator("pattern", "not_pattern")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a valid regular expression: {exc}") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _has_a_part(self) -> ResponseCheck:
+        parts = (self.contains_all, self.contains_any, self.not_contains, self.numbers, self.pattern, self.not_pattern)
+        if not any(parts):
+            raise ValueError("a response check needs at least one of contains_all, contains_any, not_contains, numbers, pattern, not_pattern")
+        return self
 
 
 class JudgeCheck(Strict):
@@ -127,3 +204,11 @@ class Criterion(Strict):
 class Rubric(Strict):
     task_id: str = Field(pattern=TASK_ID_PATTERN)
     criteria: list[Criterion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _criterion_ids_unique(self) -> Rubric:
+        counts = Counter(c.id for c in self.criteria)
+        duplicates = sorted(cid for cid, n in counts.items() if n > 1)
+        if duplicates:
+            raise ValueError(f"duplicate criterion ids: {', '.join(duplicates)}")
+        return self
