@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+import httpx2
 import pytest
 from provider_stubs import (
     OPENAI_TEST_KEY,
@@ -232,3 +233,19 @@ async def test_chat_reply_that_does_not_parse_is_malformed(sleeps, reply):
 def test_chat_refuses_the_anthropic_thinking_budget_and_says_what_to_use():
     with pytest.raises(ConfigurationError, match="thinking_budget.*reasoning_effort"):
         create_provider("openai/gpt-5.2", {"thinking_budget": 2048})
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [httpx2.ReadTimeout("read timed out"), httpx2.ConnectError("connection refused")],
+    ids=["timeout", "connect-error"],
+)
+async def test_chat_timeouts_and_connection_failures_are_retried(sleeps, failure):
+    stub = StubServer(failure, chat_completion({"content": "ok"}, "stop"))
+    async with provider_for(stub, sleeps, model=GLM) as provider:
+        turn = await provider.open(system="s", tools=TOOLS, prompt="p", task=TASK).next_turn()
+
+    assert turn.text == "ok"
+    assert len(sleeps.waits) == 1
+    assert turn.exchange["attempts"] == 2
+    assert "connection failed" in turn.exchange["failures"][0]["error"]

@@ -143,3 +143,19 @@ def test_scripted_provider_refuses_sampling_settings_it_cannot_honour():
 def test_scripted_provider_refuses_an_unknown_script():
     with pytest.raises(ConfigurationError, match="reference"):
         create_provider("scripted/oracle", None)
+
+
+@pytest.mark.parametrize(
+    ("model", "base_url"),
+    [
+        ("anthropic/claude-opus-4-6", "http://stub"),
+        ("openai/gpt-5.2", "http://stub/v1"),
+        ("openai-responses/gpt-5.2", "http://stub/v1"),
+        ("openai-compatible/glm-4.6", "http://localhost:8000/v1"),
+    ],
+)
+async def test_closing_a_provider_closes_the_http_client_it_was_given(model, base_url):
+    http_client = StubServer().client()
+    provider = create_provider(model, None, base_url=base_url, http_client=http_client)
+    await provider.aclose()
+    assert http_client.is_closed
