@@ -40,9 +40,9 @@ class Exchange:
 
 
 def policy_for(settings: ModelSettings, sleep: Callable[[float], Awaitable[None]] | None) -> RetryPolicy:
-    return RetryPolicy(max_retries=settings.max_retries) if sleep is None else RetryPolicy(
-        max_retries=settings.max_retries, sleep=sleep
-    )
+    if sleep is None:
+        return RetryPolicy(max_retries=settings.max_retries)
+    return RetryPolicy(max_retries=settings.max_retries, sleep=sleep)
 
 
 async def exchange(
