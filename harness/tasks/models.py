@@ -154,7 +154,8 @@ class ResponseCheck(Strict):
     """Deterministic checks of the final reply; all given parts must hold. Text is compared after
     Unicode normalisation (NFKC, zero-width characters removed, typographic quotes and dashes made
     plain, whitespace collapsed). Numbers are read from the text: "$1,234.50", "1234.5", "1,234"
-    and "15%" all count; a hyphen directly after a digit or letter is not a minus sign."""
+    and "15%" all count; a hyphen directly after a digit or letter is not a minus sign. With no
+    final reply every response check fails, negative ones (not_contains, not_pattern) included."""
 
     method: Literal["response"] = "response"
     contains_all: list[str] = Field(default_factory=list, description="Case-insensitive substrings that must all appear")
