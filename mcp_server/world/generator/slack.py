@@ -98,7 +98,7 @@ def _ticket_messages(world: World, slack: SlackDrafts) -> None:
             "returns-updates": f"Return request in {ticket['id']} for order {ticket['order_id']}{product_note}. Checking the window and condition.",
             "fulfillment-updates": f"{ticket['id']}: {ticket['subject']}{product_note}. Checking with the carrier.",
             "support-general": f"Anyone handled something like {ticket['id']} before? \"{ticket['subject']}\"{product_note}",
-            "customer-feedback": f"From {ticket['id']}: \"{ticket['subject']}\". Sharing in case it helps.",
+            "customer-feedback": f"From {ticket['id']}: \"{ticket['subject']}\"{product_note}. Sharing in case it helps.",
         }
         parent = slack.post(channel, author, at, lines[channel], tickets=[ticket["id"]], products=products)
         if rng.random() < 0.35:
@@ -155,6 +155,8 @@ def _kb_messages(world: World, slack: SlackDrafts) -> None:
             at = datetime.fromisoformat(new["updated_at"].replace("Z", "+00:00")) + timedelta(hours=3)
         else:
             text = f"Published {article['id']}: \"{article['title']}\" (v{article['version']})."
+        if article["product_ids"]:
+            text += " Covers: " + "; ".join(world.get(pid)["name"] for pid in article["product_ids"]) + "."
         slack.post("kb-updates", _pick_author(world, rng.choice(["support", "product_management", "engineering"])), at, text,
                    products=list(article["product_ids"]))
 
