@@ -13,29 +13,40 @@ from mcp_server.world.generator import builds, catalog, content, history, people
 from mcp_server.world.generator.common import SEED, World, write_tables
 
 
+STEPS = (
+    ("loyalty_tiers", people.build_loyalty_tiers),
+    ("catalog", catalog.build_catalog),
+    ("rules", catalog.build_rules),
+    ("warranty", catalog.build_warranty_policies),
+    ("customers", people.build_customers),
+    ("employees", people.build_employees),
+    ("builds", builds.build_builds),
+    ("promotions", content.build_promotions),
+    ("slas", content.build_slas),
+    ("policies", content.build_company_policies),
+    ("orders", history.build_orders),
+    ("refunds", history.build_refunds),
+    ("commerce_traps", traps.commerce_traps),
+    ("support", support.build_support),
+    ("support_traps", traps.support_traps),
+    ("kb", content.build_kb),
+    ("slack_channels", slack.build_channels),
+)
+
+
 def build_world(seed: int = SEED) -> World:
-    """All tables in memory; the order matters because later steps refer to earlier records."""
+    """All tables in memory. Steps run in order (later ones refer to earlier records), each with its
+    own RNG derived from the seed and the step's name, so that changing one step does not reshuffle
+    the records of the others."""
     world = World(rng=random.Random(seed))
-    people.build_loyalty_tiers(world)
-    catalog.build_catalog(world)
-    catalog.build_rules(world)
-    catalog.build_warranty_policies(world)
-    people.build_customers(world)
-    people.build_employees(world)
-    builds.build_builds(world)
-    content.build_promotions(world)
-    content.build_slas(world)
-    content.build_company_policies(world)
-    history.build_orders(world)
-    history.build_refunds(world)
-    traps.commerce_traps(world)
-    support.build_support(world)
-    traps.support_traps(world)
-    content.build_kb(world)
-    slack.build_channels(world)
+    for name, step in STEPS:
+        world.rng = random.Random(f"{seed}:{name}")
+        step(world)
+    world.rng = random.Random(f"{seed}:slack")
     drafts = slack.build_slack(world)
     traps.slack_traps(world, drafts)
     drafts.write()
+    world.rng = random.Random(f"{seed}:noise")
     traps.timestamp_noise(world)
     return world
 

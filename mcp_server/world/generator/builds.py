@@ -17,7 +17,7 @@ PURPOSES = ["1440p gaming", "4K gaming", "video editing", "streaming and gaming"
             "compact living-room PC", "machine-learning experiments", "esports on a budget", "quiet workstation"]
 # The single defect a deliberately broken build carries, cycled over the broken ones.
 DEFECTS = ["socket", "memory_type", "form_factor", "gpu_length", "cooler_height", "psu_wattage", "psu_headroom",
-           "memory_speed", "memory_slots", "m2_slots"]
+           "memory_speed", "memory_slots", "m2_slots", "sata_ports"]
 
 
 def check_build(parts: list[tuple[Row, int]]) -> tuple[list[str], list[str]]:
@@ -94,55 +94,52 @@ def _compatible_parts(world: World) -> list[tuple[Row, int]]:
             return parts
 
 
+# Which parts may be swapped (or added in quantity) to produce each defect.
+SWAPPABLE: dict[str, tuple[str, ...]] = {
+    "socket": ("cpu", "motherboard", "cooling"), "memory_type": ("memory", "motherboard"), "form_factor": ("case", "motherboard"),
+    "gpu_length": ("gpu", "case"), "cooler_height": ("cooling", "case"), "psu_wattage": ("psu", "gpu"),
+    "psu_headroom": ("psu", "gpu", "cpu"), "memory_speed": ("memory", "motherboard"),
+}
+
+
+def _variants(world: World, parts: list[tuple[Row, int]], defect: str) -> list[list[tuple[Row, int]]]:
+    """Part lists that differ from ``parts`` by one swapped part or one changed quantity."""
+    out: list[list[tuple[Row, int]]] = []
+    board = next(p for p, _ in parts if p["category"] == "motherboard")["specs"]
+    for index, (product, qty) in enumerate(parts):
+        if product["category"] in SWAPPABLE.get(defect, ()):
+            out += [parts[:index] + [(other, qty)] + parts[index + 1:] for other in products_in(world, product["category"]) if other is not product]
+        if defect == "memory_slots" and product["category"] == "memory":
+            out += [parts[:index] + [(product, n)] + parts[index + 1:] for n in (2, 3, 4)]
+        if defect == "m2_slots" and product["category"] == "storage" and product["specs"]["interface"] == "m2":
+            out.append(parts[:index] + [(product, board["m2_slots"] + 1)] + parts[index + 1:])
+    if defect == "sata_ports":
+        out += [parts + [(drive, board["sata_ports"] + 1)] for drive in products_in(world, "storage") if drive["specs"]["interface"] == "sata"]
+    return out
+
+
 def _break(world: World, parts: list[tuple[Row, int]], defect: str) -> list[tuple[Row, int]] | None:
-    """Swap one part so the build fails exactly the named check; None if this build cannot."""
-    rng = world.rng
-    cats = {p["category"]: i for i, (p, _) in enumerate(parts)}
-    spec = {p["category"]: p["specs"] for p, _ in parts}
-    board, case, cpu = spec["motherboard"], spec["case"], spec["cpu"]
-    candidates: list[tuple[str, Row, int]] = []
-    if defect == "socket":
-        candidates = [("cpu", c, 1) for c in products_in(world, "cpu") if c["specs"]["socket"] != board["socket"]
-                      and c["specs"]["socket"] in spec["cooling"]["sockets"] and c["specs"]["memory_type"] == board["memory_type"]]
-    elif defect == "memory_type":
-        candidates = [("memory", m, 1) for m in products_in(world, "memory") if m["specs"]["memory_type"] != board["memory_type"] and m["specs"]["modules"] <= board["memory_slots"]]
-    elif defect == "form_factor":
-        candidates = [("case", c, 1) for c in products_in(world, "case") if board["form_factor"] not in c["specs"]["supported_form_factors"]
-                      and c["specs"]["max_gpu_length_mm"] >= spec["gpu"]["length_mm"] and c["specs"]["max_cooler_height_mm"] >= spec["cooling"]["height_mm"]]
-    elif defect == "gpu_length":
-        candidates = [("gpu", g, 1) for g in products_in(world, "gpu") if g["specs"]["length_mm"] > case["max_gpu_length_mm"]]
-    elif defect == "cooler_height":
-        candidates = [("cooling", c, 1) for c in products_in(world, "cooling") if c["specs"]["height_mm"] > case["max_cooler_height_mm"] and cpu["socket"] in c["specs"]["sockets"]]
-    elif defect in ("psu_wattage", "psu_headroom"):
-        gpu = spec["gpu"]
-        need = (cpu["tdp_w"] + gpu["tdp_w"] + 75) * 1.2
-        if defect == "psu_wattage":
-            candidates = [("psu", p, 1) for p in products_in(world, "psu") if p["specs"]["wattage"] < gpu["recommended_psu_w"]]
+    """A variant of the build that fails exactly the named check and nothing else; None if none does."""
+    variants = _variants(world, parts, defect)
+    world.rng.shuffle(variants)
+    for variant in variants:
+        errors, warnings = check_build(variant)
+        if defect == "psu_headroom":
+            ok = not errors and warnings == ["psu_wattage"]
+        elif defect == "memory_speed":
+            ok = not errors and warnings == ["memory_speed"]
         else:
-            candidates = [("psu", p, 1) for p in products_in(world, "psu") if gpu["recommended_psu_w"] <= p["specs"]["wattage"] < need]
-    elif defect == "memory_speed":
-        candidates = [("memory", m, 1) for m in products_in(world, "memory") if m["specs"]["memory_type"] == board["memory_type"]
-                      and m["specs"]["speed_mhz"] > board["max_memory_speed_mhz"] and m["specs"]["modules"] <= board["memory_slots"]]
-    elif defect == "memory_slots":
-        kit = parts[cats["memory"]][0]
-        if kit["specs"]["modules"] * 2 > board["memory_slots"] and kit["specs"]["speed_mhz"] <= board["max_memory_speed_mhz"]:
-            candidates = [("memory", kit, 2)]
-        else:
-            candidates = [("memory", kit, board["memory_slots"] // max(kit["specs"]["modules"], 1) + 1)]
-    elif defect == "m2_slots":
-        drive = parts[[i for i, (p, _) in enumerate(parts) if p["category"] == "storage" and p["specs"]["interface"] == "m2"][0]][0]
-        candidates = [("storage", drive, board["m2_slots"] + 1)]
-    rng.shuffle(candidates)
-    for category, product, qty in candidates:
-        new = list(parts)
-        index = cats[category] if category != "storage" else [i for i, (p, _) in enumerate(parts) if p["category"] == "storage" and p["specs"]["interface"] == "m2"][0]
-        new[index] = (product, qty)
-        errors, warnings = check_build(new)
-        wanted = "psu_wattage" if defect == "psu_headroom" else defect
-        found = warnings if defect in ("psu_headroom", "memory_speed") else errors
-        other = errors if defect in ("psu_headroom", "memory_speed") else warnings
-        if found == [wanted] and not other and (defect not in ("psu_headroom", "memory_speed") or not errors):
-            return new
+            ok = errors == [defect] and not warnings
+        if ok:
+            return variant
+    return None
+
+
+def _broken_build(world: World, defect: str) -> list[tuple[Row, int]] | None:
+    for _ in range(60):
+        broken = _break(world, _compatible_parts(world), defect)
+        if broken is not None:
+            return broken
     return None
 
 
@@ -150,14 +147,11 @@ def build_builds(world: World) -> None:
     rng = world.rng
     customers = world.rows("customers")
     for n in range(BUILD_COUNT):
-        parts = _compatible_parts(world)
         defect = DEFECTS[(n // 7) % len(DEFECTS)] if n % 7 == 3 else None  # about one build in seven is broken
-        if defect:
-            broken = _break(world, parts, defect)
-            if broken is not None:
-                parts = broken
-            else:
-                defect = None
+        broken = _broken_build(world, defect) if defect else None
+        if broken is None:
+            defect = None
+        parts = broken or _compatible_parts(world)
         if rng.random() < 0.2:  # some builds also list a monitor or peripherals
             parts.append((rng.choice(products_in(world, rng.choice(["monitor", "keyboard", "mouse", "headset"]))), 1))
         customer = rng.choice(customers)

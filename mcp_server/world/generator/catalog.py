@@ -94,7 +94,7 @@ def _gpu(world: World, i: int, brand: str) -> tuple[str, dict[str, Any], float]:
     tier = i % 3
     vram = [8, rng.choice([12, 16]), rng.choice([16, 20, 24])][tier]
     tdp = [rng.randint(115, 170), rng.randint(200, 285), rng.randint(320, 450)][tier]
-    rec = [rng.choice([450, 500, 550]), rng.choice([650, 700, 750]), rng.choice([850, 1000])][tier]
+    rec = [rng.choice([450, 500, 550]), rng.choice([650, 700, 750]), rng.choice([750, 850, 1000])][tier]
     length = [rng.randint(190, 250), rng.randint(255, 305), rng.randint(310, 358)][tier]
     line = {"VortexLabs": "Cyclone", "Ironleaf Graphics": "Granite"}[brand]
     model = f"{line} {['G', 'V', 'X'][tier]}{rng.randint(5, 9)}{rng.choice(['60', '70', '80'])}{rng.choice(['', ' OC', ' Ti', ' Super'])} {vram}GB"

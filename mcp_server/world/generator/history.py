@@ -119,8 +119,8 @@ def build_refunds(world: World) -> None:
         picked = rng.sample(items, rng.randint(1, len(items)))
         lines = [(item, item["quantity"] if rng.random() < 0.85 else max(1, item["quantity"] - 1)) for item in picked]
         reason = rng.choices(["customer_remorse", "defective", "incompatible", "shipping_issue", "other"], weights=[35, 30, 20, 10, 5])[0]
-        recent = NOW - created < timedelta(days=20)
-        status = rng.choices(["pending", "approved", "processed", "rejected"], weights=[50, 25, 15, 10] if recent else [0, 45, 45, 10])[0]
+        recent = NOW - created < timedelta(days=25)
+        status = rng.choices(["pending", "approved", "processed", "rejected"], weights=[60, 20, 10, 10] if recent else [0, 45, 45, 10])[0]
         approved_by = rng.choice(approvers) if status in ("approved", "processed") else None
         notes = {
             "customer_remorse": "Returned unopened.", "defective": "Item arrived faulty; returned opened and undamaged.",

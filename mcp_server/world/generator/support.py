@@ -11,7 +11,8 @@ from mcp_server.world.generator.common import NOW, Row, World, utc_text
 from mcp_server.world.generator.people import employees_where
 from mcp_server.world.generator.support_text import CONDITIONS, TEMPLATES, customer_name_for
 
-TICKET_COUNT = 470  # traps.py adds a few dozen more
+TICKET_COUNT = 420  # recent tickets and traps.py add ~100 more
+RECENT_TICKETS = 75
 CHANNELS = ["email", "chat", "phone", "web_form"]
 ESCALATION_FOR_TYPE = {
     "troubleshooting": "technical", "return": "policy_exception", "recommendation": "product_specialist",
@@ -187,6 +188,25 @@ def _general_tickets(world: World) -> None:
         _finish(world, ticket, rng.choice(OUTCOMES[kind]))
 
 
+def _recent_tickets(world: World) -> None:
+    """The live queue: tickets from the last twelve days, many still open, about orders of any age."""
+    rng = world.rng
+    orders = [o for o in world.rows("orders") if o["created_at"] and o["status"] != "cancelled"]
+    made = 0
+    while made < RECENT_TICKETS:
+        order = rng.choice(orders)
+        created = NOW - timedelta(minutes=rng.randint(30, 12 * 24 * 60))
+        if parse(order["created_at"]) + timedelta(hours=2) > created:
+            continue
+        shipped = order["status"] in ("fulfilled", "partially_refunded", "refunded")
+        kinds = ["troubleshooting", "return", "shipping", "billing", "order_issue", "recommendation"] if shipped else ["order_issue", "billing", "shipping"]
+        kind = rng.choice(kinds)
+        product = world.get(rng.choice(order_items(world, order["id"]))["product_id"])
+        ticket = make_ticket(world, order["customer_id"], kind, created, order=order if kind != "recommendation" else None, product=product)
+        _finish(world, ticket, "no_action" if kind == "return" else rng.choice(OUTCOMES[kind]))
+        made += 1
+
+
 def _escalations(world: World) -> None:
     rng = world.rng
     tickets = [t for t in world.rows("support_tickets") if t["status"] != "new"]
@@ -211,4 +231,5 @@ def build_support(world: World) -> None:
     _shipment_tickets(world)
     _build_tickets(world)
     _general_tickets(world)
+    _recent_tickets(world)
     _escalations(world)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 
 from mcp_server.world import store
 
 MIN_ENTITIES = 2500
-ORDER = "ord-250816-530"  # any committed order would do; this one is a documented trap order
+
+def _a_fulfilled_order(conn: sqlite3.Connection) -> str:
+    return str(conn.execute("SELECT id FROM orders WHERE status = 'fulfilled' ORDER BY id").fetchone()[0])
 
 
 def test_template_loads_with_at_least_2500_entities_of_the_fourteen_types() -> None:
@@ -25,15 +28,17 @@ def test_every_entity_type_and_supporting_record_type_is_populated() -> None:
 def test_a_write_in_one_episode_copy_is_invisible_to_another_copy_and_to_the_template() -> None:
     template = store.load_template()
     first, second = template.connect_sync(), template.connect_sync()
-    first.execute("UPDATE orders SET status = 'cancelled' WHERE id = ?", (ORDER,))
-    assert first.execute("SELECT status FROM orders WHERE id = ?", (ORDER,)).fetchone()[0] == "cancelled"
-    assert second.execute("SELECT status FROM orders WHERE id = ?", (ORDER,)).fetchone()[0] == "fulfilled"
-    assert template.connect_sync().execute("SELECT status FROM orders WHERE id = ?", (ORDER,)).fetchone()[0] == "fulfilled"
+    order = _a_fulfilled_order(first)
+    first.execute("UPDATE orders SET status = 'cancelled' WHERE id = ?", (order,))
+    assert first.execute("SELECT status FROM orders WHERE id = ?", (order,)).fetchone()[0] == "cancelled"
+    assert second.execute("SELECT status FROM orders WHERE id = ?", (order,)).fetchone()[0] == "fulfilled"
+    assert template.connect_sync().execute("SELECT status FROM orders WHERE id = ?", (order,)).fetchone()[0] == "fulfilled"
 
 
 def test_episode_copies_start_with_no_changes_and_record_each_write_in_changes() -> None:
     conn = store.load_template().connect_sync()
     assert conn.execute("SELECT COUNT(*) FROM _changes").fetchone()[0] == 0
+    assert conn.execute("SELECT status FROM support_tickets WHERE id = 'tkt-00001'").fetchone()[0] == "open"
     conn.execute("UPDATE support_tickets SET status = 'pending_customer' WHERE id = 'tkt-00001'")
     table, row_id, op, before, after = conn.execute("SELECT tbl, row_id, op, before, after FROM _changes").fetchone()
     assert (table, row_id, op) == ("support_tickets", "tkt-00001", "update")
