@@ -6,7 +6,7 @@ generator uses it to make sure a "compatible" build really is, and a broken one 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from mcp_server.world.generator.catalog import products_in
@@ -155,7 +155,8 @@ def build_builds(world: World) -> None:
         if rng.random() < 0.2:  # some builds also list a monitor or peripherals
             parts.append((rng.choice(products_in(world, rng.choice(["monitor", "keyboard", "mouse", "headset"]))), 1))
         customer = rng.choice(customers)
-        created = random_moment(rng, eastern(2024, 8, 1), eastern(2025, 9, 10))
+        signed_up = datetime.fromisoformat(customer["created_at"].replace("Z", "+00:00"))
+        created = max(random_moment(rng, eastern(2024, 8, 1), eastern(2025, 9, 10)), signed_up + timedelta(days=1))
         bid = world.next_id("bld", 4)
         updated = created + timedelta(hours=rng.randint(0, 24 * 30)) if rng.random() < 0.5 else created
         world.add("builds", {

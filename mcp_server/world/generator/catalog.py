@@ -42,7 +42,7 @@ BRANDS: dict[str, list[str]] = {
 # Sockets and the memory generation each one takes.
 SOCKET_MEMORY: dict[str, str] = {"NW1851": "DDR5", "NW1700": "DDR4", "AW5": "DDR5", "AW4": "DDR4"}
 CPU_SOCKETS: dict[str, list[str]] = {"Northwind Silicon": ["NW1851", "NW1700"], "Arcwave Micro": ["AW5", "AW4"]}
-CHIPSETS: dict[str, list[str]] = {"NW1851": ["NX890", "NX860"], "NW1700": ["NX760", "NX710"], "AW5": ["A670E", "A650"], "AW4": ["A550", "A520"]}
+CHIPSETS: dict[str, list[str]] = {"NW1851": ["NX890", "NX860"], "NW1700": ["NX760", "NX710"], "AW5": ["AR770E", "AR750"], "AW4": ["AR540", "AR520"]}
 FORM_FACTORS = ["E-ATX", "ATX", "Micro-ATX", "Mini-ITX"]
 WAREHOUSES = ("east", "west", "central")
 
@@ -57,7 +57,7 @@ def _cpu(world: World, i: int, brand: str) -> tuple[str, dict[str, Any], float]:
     tier = i % 4  # 0 entry .. 3 flagship
     cores = [6, 8, 12, 16][tier] + (8 if tier == 3 and rng.random() < 0.5 else 0)
     tdp = [65, 105, 125, 170][tier]
-    line = {"Northwind Silicon": "Tempest", "Arcwave Micro": "Ryzon"}[brand]
+    line = {"Northwind Silicon": "Tempest", "Arcwave Micro": "Rhyolite"}[brand]
     model = f"{line} {[3, 5, 7, 9][tier]} {rng.randint(1, 9)}{rng.randint(4, 9)}{rng.choice(['00', '50'])}{rng.choice(['', 'X', 'K'])}"
     price = [139, 239, 349, 549][tier] + rng.randint(-20, 60) + 0.99
     specs = {
@@ -97,7 +97,7 @@ def _gpu(world: World, i: int, brand: str) -> tuple[str, dict[str, Any], float]:
     rec = [rng.choice([450, 500, 550]), rng.choice([650, 700, 750]), rng.choice([750, 850, 1000])][tier]
     length = [rng.randint(190, 250), rng.randint(255, 305), rng.randint(310, 358)][tier]
     line = {"VortexLabs": "Cyclone", "Ironleaf Graphics": "Granite"}[brand]
-    model = f"{line} {['G', 'V', 'X'][tier]}{rng.randint(5, 9)}{rng.choice(['60', '70', '80'])}{rng.choice(['', ' OC', ' Ti', ' Super'])} {vram}GB"
+    model = f"{line} {['G', 'V', 'X'][tier]}{rng.randint(5, 9)}{rng.choice(['60', '70', '80'])}{rng.choice(['', ' OC', ' Pro', ' Max'])} {vram}GB"
     price = [279, 549, 1099][tier] + rng.randint(-30, 250) + 0.99
     specs = {"length_mm": length, "recommended_psu_w": rec, "vram_gb": vram, "tdp_w": tdp, "slots": [2, 2.5, 3][tier]}
     return model, specs, price
@@ -109,7 +109,7 @@ def _memory(world: World, i: int, brand: str) -> tuple[str, dict[str, Any], floa
     speed = rng.choice([5600, 6000, 6400, 7200, 8000]) if mem == "DDR5" else rng.choice([3200, 3600, 4000])
     modules = rng.choice([2, 2, 2, 4, 1])
     capacity = modules * rng.choice([8, 16, 24, 32] if mem == "DDR5" else [8, 16, 32])
-    line = {"Kyro-Tek": "Fury Pulse", "Lumen Memory": "Glow"}[brand]
+    line = {"Kyro-Tek": "Surge", "Lumen Memory": "Glow"}[brand]
     model = f"{line} {mem}-{speed} {capacity}GB ({modules}x{capacity // modules}GB)"
     price = capacity * (2.6 if mem == "DDR5" else 1.9) + (speed - 3000) / 100 + 0.99
     return model, {"memory_type": mem, "speed_mhz": speed, "capacity_gb": capacity, "modules": modules}, price
@@ -197,19 +197,22 @@ def _peripheral(world: World, category: str, i: int, brand: str) -> tuple[str, d
     rng = world.rng
     if category == "monitor":
         size = rng.choice([24, 27, 27, 32, 34])
-        res = rng.choice(["1920x1080", "2560x1440", "3840x2160", "3440x1440"])
+        res = "3440x1440" if size == 34 else rng.choice({24: ["1920x1080", "2560x1440"], 27: ["2560x1440", "3840x2160"], 32: ["2560x1440", "3840x2160"]}[size])
         hz = rng.choice([75, 144, 165, 240])
         return f"View {size}{rng.choice(['Q', 'U', 'F'])}{hz}", {"size_in": size, "resolution": res, "refresh_hz": hz, "panel": rng.choice(["IPS", "VA", "OLED"])}, 129 + size * 6 + hz + rng.randint(0, 200) + 0.99
     if category == "keyboard":
         switch = rng.choice(["linear", "tactile", "clicky"])
-        return f"Anvil {rng.choice(['TKL', '75', 'Full'])} {switch.title()}", {"layout": rng.choice(["TKL", "75%", "full"]), "switch": switch, "wireless": rng.random() < 0.4}, rng.randint(49, 199) + 0.99
+        layout = rng.choice(["TKL", "75%", "full"])
+        return f"Anvil {layout.rstrip('%').title()} {switch.title()}", {"layout": layout, "switch": switch, "wireless": rng.random() < 0.4}, rng.randint(49, 199) + 0.99
     if category == "mouse":
         return f"Dart {rng.choice(['Lite', 'Pro', 'Air', 'Max'])} {rng.randint(2, 8)}", {"dpi": rng.choice([12000, 26000, 30000]), "wireless": rng.random() < 0.5, "weight_g": rng.randint(55, 110)}, rng.randint(29, 149) + 0.99
     if category == "headset":
-        return f"Echo {rng.choice(['Studio', 'Arena', 'Wave'])} {rng.randint(3, 9)}", {"wireless": rng.random() < 0.5, "driver_mm": rng.choice([40, 50]), "microphone": "detachable"}, rng.randint(59, 249) + 0.99
+        return f"Cantor {rng.choice(['Studio', 'Arena', 'Wave'])} {rng.randint(3, 9)}", {"wireless": rng.random() < 0.5, "driver_mm": rng.choice([40, 50]), "microphone": "detachable"}, rng.randint(59, 249) + 0.99
     if category == "networking":
-        kind = rng.choice(["router", "pcie_nic", "usb_wifi_adapter", "switch"])
-        return f"Link {kind.replace('_', ' ').title()} {rng.choice(['AX3000', 'BE5800', '2.5G', '10G'])}", {"type": kind, "standard": rng.choice(["Wi-Fi 6", "Wi-Fi 6E", "Wi-Fi 7", "Ethernet"])}, rng.randint(39, 329) + 0.99
+        kind, model, standard = rng.choice([("router", "AX3000", "Wi-Fi 6"), ("router", "BE5800", "Wi-Fi 7"), ("pcie_nic", "2.5G", "Ethernet"),
+                                            ("pcie_nic", "10G", "Ethernet"), ("usb_wifi_adapter", "AXE1800", "Wi-Fi 6E"), ("switch", "8-Port 2.5G", "Ethernet")])
+        label = {"router": "Router", "pcie_nic": "PCIe Network Card", "usb_wifi_adapter": "USB Wi-Fi Adapter", "switch": "Switch"}[kind]
+        return f"Link {label} {model}", {"type": kind, "standard": standard}, rng.randint(39, 329) + 0.99
     if category == "cable":
         kind = rng.choice(["12V-2x6 power", "SATA data", "DisplayPort", "HDMI", "Cat6 Ethernet", "USB-C"])
         length = rng.choice([0.5, 1, 2, 3])

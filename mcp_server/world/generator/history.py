@@ -20,7 +20,7 @@ from mcp_server.world.generator.commerce import (
     settle_order,
     sold_out_products,
 )
-from mcp_server.world.generator.common import EASTERN, NOW, Row, World, eastern_date
+from mcp_server.world.generator.common import EASTERN, HISTORY_START, NOW, Row, World, eastern_date
 from mcp_server.world.generator.people import employees_where
 
 SERVICES = ["standard", "express", "overnight"]
@@ -67,7 +67,7 @@ def build_orders(world: World) -> None:
     ordered_builds = rng.sample(world.rows("builds"), 95)
     for build in sorted(ordered_builds, key=lambda b: b["id"]):
         created = datetime.fromisoformat(build["created_at"].replace("Z", "+00:00")).astimezone(EASTERN)
-        moment = created + timedelta(days=rng.randint(0, 12), hours=rng.randint(1, 20))
+        moment = max(created + timedelta(days=rng.randint(0, 12), hours=rng.randint(1, 20)), HISTORY_START + timedelta(hours=rng.randint(9, 200)))
         if moment > NOW - timedelta(hours=2):
             continue
         lines = [(product, qty, float(product["price"])) for product, qty in build_parts(world, build["id"])]

@@ -117,3 +117,31 @@ def test_slack_messages_and_kb_articles_name_the_tickets_and_products_they_list(
 
 def test_slack_holds_a_misleading_claim_that_shipping_is_refunded_for_gold(world: sqlite3.Connection) -> None:
     assert world.execute("SELECT COUNT(*) FROM slack_messages WHERE text LIKE '%refund shipping for gold%'").fetchone()[0] == 1
+
+
+NOW_UTC = "2025-09-15T18:00:00Z"
+ORDERED_PAIRS = {
+    "refund before its order": "SELECT COUNT(*) FROM refunds r JOIN orders o ON o.id = r.order_id WHERE r.created_at < o.created_at",
+    "ticket before its order": "SELECT COUNT(*) FROM support_tickets t JOIN orders o ON o.id = t.order_id WHERE t.created_at < o.created_at",
+    "payment before its order": "SELECT COUNT(*) FROM payments p JOIN orders o ON o.id = p.order_id WHERE p.created_at < o.created_at",
+    "shipment before its order": "SELECT COUNT(*) FROM shipments s JOIN orders o ON o.id = s.order_id WHERE s.shipped_at < o.created_at",
+    "delivery before shipping": "SELECT COUNT(*) FROM shipments WHERE delivered_at < shipped_at",
+    "resolution before its ticket": "SELECT COUNT(*) FROM resolutions r JOIN support_tickets t ON t.id = r.ticket_id WHERE r.created_at < t.created_at",
+    "escalation before its ticket": "SELECT COUNT(*) FROM escalations e JOIN support_tickets t ON t.id = e.ticket_id WHERE e.created_at < t.created_at",
+    "order before its customer signed up": "SELECT COUNT(*) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.created_at < c.created_at",
+    "build before its customer signed up": "SELECT COUNT(*) FROM builds b JOIN customers c ON c.id = b.customer_id WHERE b.created_at < c.created_at",
+    "order after the clock": f"SELECT COUNT(*) FROM orders WHERE created_at > '{NOW_UTC}' OR updated_at > '{NOW_UTC}'",
+    "ticket after the clock": f"SELECT COUNT(*) FROM support_tickets WHERE created_at > '{NOW_UTC}' OR updated_at > '{NOW_UTC}'",
+    "message after the clock": f"SELECT COUNT(*) FROM slack_messages WHERE posted_at > '{NOW_UTC}'",
+}
+
+
+@pytest.mark.parametrize("relation", sorted(ORDERED_PAIRS))
+def test_timestamps_follow_the_story_of_each_record(world: sqlite3.Connection, relation: str) -> None:
+    assert world.execute(ORDERED_PAIRS[relation]).fetchone()[0] == 0, relation
+
+
+def test_only_a_handful_of_records_were_updated_before_they_were_created(world: sqlite3.Connection) -> None:
+    orders = world.execute("SELECT COUNT(*) FROM orders WHERE updated_at < created_at").fetchone()[0]
+    tickets = world.execute("SELECT COUNT(*) FROM support_tickets WHERE updated_at < created_at").fetchone()[0]
+    assert 1 <= orders <= 3 and 1 <= tickets <= 5
