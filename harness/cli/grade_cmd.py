@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 from harness.cli.main import CliError
-from harness.errors import HarnessError
+from harness.errors import ConfigurationError, HarnessError
 from harness.grading.cache import JudgeCache, default_cache_dir
 from harness.grading.grader import NO_JUDGE, Grader, check_judge_choice
 from harness.grading.judge import Judge, create_judge_provider
@@ -84,6 +84,13 @@ def _inputs(args: argparse.Namespace) -> tuple[list[EpisodeRecord], Path]:
 
 async def grade_records(args: argparse.Namespace, records: list[EpisodeRecord]) -> list[EpisodeGrade]:
     suite = load_suite(args.tasks_root)
+    known = {pair.task.id for pair in suite}
+    unknown = sorted({r.task_id for r in records} - known)
+    if records and len(unknown) == len({r.task_id for r in records}):
+        raise ConfigurationError(
+            f"none of the transcripts' tasks ({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}) is under "
+            f"{args.tasks_root}/tasks; pass --tasks-root"
+        )
     check_judge_choice(args.judge, (r.model for r in records), allow_self_judge=args.allow_self_judge)
     judge = None
     if args.judge != NO_JUDGE:

@@ -10,6 +10,7 @@ as passed nor as failed.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -60,15 +61,18 @@ class Grader:
         self.judge = judge
         self._limit = asyncio.Semaphore(max(1, concurrency))
 
-    def deterministic(self, record: EpisodeRecord, pair: TaskWithRubric) -> DeterministicOutcome:
-        """Results of the state, trace and response criteria; judge criteria are listed, not run."""
+    def deterministic(
+        self, record: EpisodeRecord, pair: TaskWithRubric, world: sqlite3.Connection | None = None
+    ) -> DeterministicOutcome:
+        """Results of the state, trace and response criteria; judge criteria are listed, not run.
+        ``world`` is the record's final world when the caller has rebuilt it already (and keeps it)."""
         outcome = DeterministicOutcome()
         state_checks = [c for c in pair.rubric.criteria if isinstance(c.check, StateCheck)]
-        world: sqlite3.Connection | None = None
+        own_world: sqlite3.Connection | None = None
         world_problem: str | None = None
-        if state_checks and record.world is not None:
+        if state_checks and world is None and record.world is not None:
             try:
-                world = rebuild_world(self.template, record.world)
+                world = own_world = rebuild_world(self.template, record.world)
             except GradingError as exc:
                 world_problem = str(exc)
         try:
@@ -85,8 +89,8 @@ class Grader:
                 else:
                     outcome.judge_criteria.append(criterion)
         finally:
-            if world is not None:
-                world.close()
+            if own_world is not None:
+                own_world.close()
         return outcome
 
     async def grade(self, record: EpisodeRecord) -> EpisodeGrade:
@@ -96,7 +100,8 @@ class Grader:
         }
         pair = self.suite.get(record.task_id)
         if pair is not None:
-            base.update(category=pair.task.category, difficulty=pair.task.difficulty, split=pair.task.split)
+            base.update(category=pair.task.category, difficulty=pair.task.difficulty, split=pair.task.split,
+                        rubric_hash=rubric_hash(pair))
         if record.status == "error":
             return EpisodeGrade(**base, status="error", reason=record.error or record.stop_reason or "infrastructure error")
         if pair is None:
@@ -120,7 +125,7 @@ class Grader:
             for c in criteria:
                 outcome.results[c.id] = CheckResult(None, "not sent to the judge: other criteria could not be decided")
             return
-        grade.judge = self.judge.model
+        grade.judge, grade.judge_settings = self.judge.model, self.judge.settings
         async with self._limit:
             judged = await self.judge.grade(pair.task, criteria, record)
         grade.judge_key, grade.judge_cached, grade.judge_usage = judged.key, judged.cached, judged.usage
@@ -150,6 +155,10 @@ def _finish(grade: EpisodeGrade, pair: TaskWithRubric, results: dict[str, CheckR
     grade.reward = met / len(grade.criteria)
     grade.passed = met == len(grade.criteria)
     return grade
+
+
+def rubric_hash(pair: TaskWithRubric) -> str:
+    return hashlib.sha256(pair.rubric.model_dump_json().encode("utf-8")).hexdigest()
 
 
 def needs_judge(pairs: Iterable[TaskWithRubric]) -> bool:

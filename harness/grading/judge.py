@@ -219,10 +219,14 @@ class Judge:
     def model(self) -> str:
         return self.provider.model
 
+    @property
+    def settings(self) -> dict[str, Any]:
+        """The settings that shape the judge's answers (transport settings left out)."""
+        return {k: v for k, v in self.provider.settings.items() if k not in TRANSPORT_SETTINGS}
+
     def key_for(self, prompt: str) -> str:
-        settings = {k: v for k, v in self.provider.settings.items() if k not in TRANSPORT_SETTINGS}
         return judge_key({
-            "protocol": JUDGE_PROTOCOL, "model": self.provider.model, "settings": settings,
+            "protocol": JUDGE_PROTOCOL, "model": self.provider.model, "settings": self.settings,
             "system": SYSTEM_PROMPT, "prompt": prompt,
         })
 

@@ -79,7 +79,7 @@ def _result_text(result: Any) -> str:
 
 
 def record_from_export(
-    export: EpisodeExport, task: Task, reply: str, *, model: str = EXTERNAL_MODEL, trial: int = 0
+    export: EpisodeExport, task: Task, reply: str, *, model: str = EXTERNAL_MODEL, trial: int = 1
 ) -> EpisodeRecord:
     """A transcript for a session recorded by the server's audit log: the tool calls come from the
     audit entries (in order; the turn of each call is unknown and set to its index), the world

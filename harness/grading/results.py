@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -44,6 +44,7 @@ class EpisodeGrade(BaseModel):
     passed: bool | None = Field(default=None, description="Every criterion met; None unless graded")
     criteria: list[CriterionGrade] = Field(default_factory=list)
     judge: str | None = Field(default=None, description="The judge model, when a criterion needed it")
+    judge_settings: dict[str, Any] | None = Field(default=None, description="The judge's sampling settings")
     judge_key: str | None = Field(default=None, description="sha256 of everything the judge saw (the cache key)")
     judge_cached: bool | None = None
     judge_usage: Usage | None = None
@@ -53,3 +54,4 @@ class EpisodeGrade(BaseModel):
     difficulty: str | None = None
     split: str | None = None
     manifest_hash: str = ""
+    rubric_hash: str | None = Field(default=None, description="sha256 of the rubric graded against")

@@ -50,14 +50,9 @@ def _patterns(check: TraceCheck) -> list[CallPattern]:
     return [p for p in (check.call, check.first, check.then) if p is not None]
 
 
-def _missing_ids(record: EpisodeRecord, ids: Sequence[str], template: Template) -> list[str]:
-    assert record.world is not None
-    world = rebuild_world(template, record.world)
-    try:
-        tables = entity_tables(world)
-        return [i for i in ids if not _exists(world, i, tables)]
-    finally:
-        world.close()
+def _missing_ids(world: sqlite3.Connection, ids: Sequence[str]) -> list[str]:
+    tables = entity_tables(world)
+    return [i for i in ids if not _exists(world, i, tables)]
 
 
 def _exists(world: sqlite3.Connection, value: str, tables: list[str]) -> bool:
@@ -78,7 +73,13 @@ def check_replay(pair: TaskWithRubric, replay: Replay, tool_names: set[str], gra
             for pattern in _patterns(criterion.check):
                 if pattern.tool not in tool_names:
                     result.failures.append(f"criterion {criterion.id}: names the unknown tool {pattern.tool!r}")
-    reference = grader.deterministic(replay.record, pair)
+    assert replay.record.world is not None
+    world = rebuild_world(template, replay.record.world)  # shared by the state checks and the id checks
+    try:
+        reference = grader.deterministic(replay.record, pair, world)
+        missing = _missing_ids(world, task_ids(task))
+    finally:
+        world.close()
     result.judge_criteria_skipped = sum(1 for c in rubric.criteria if isinstance(c.check, JudgeCheck))
     for criterion in rubric.criteria:
         outcome = reference.results.get(criterion.id)
@@ -92,7 +93,6 @@ def check_replay(pair: TaskWithRubric, replay: Replay, tool_names: set[str], gra
         result.failures.append(
             f"a do-nothing agent (no tool calls, reply {DO_NOTHING_REPLY!r}) meets every deterministic criterion"
         )
-    missing = _missing_ids(replay.record, task_ids(task), template)
     if missing:
         result.failures.append(f"ids not found in the world: {', '.join(missing)}")
     return result

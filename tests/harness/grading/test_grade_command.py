@@ -130,3 +130,8 @@ def test_an_export_needs_the_task_and_the_reply(tmp_path: Path, capsys: pytest.C
 def test_a_directory_without_transcripts_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["grade", str(tmp_path), "--judge", "none"]) == 2
     assert "has no transcripts.jsonl" in capsys.readouterr().err
+
+
+def test_a_wrong_tasks_root_is_reported_instead_of_grading_nothing(run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["grade", str(run_dir), "--judge", "none", "--tasks-root", str(tmp_path / "elsewhere")]) == 2
+    assert "pass --tasks-root" in capsys.readouterr().err
