@@ -38,6 +38,8 @@ META_CLOCK_KEY = "corecraft/clock"
 # JSON-RPC leaves -32000..-32099 to servers; this one means "no episode can serve this request".
 EPISODE_UNAVAILABLE = -32010
 MAX_ERROR_DETAILS = 8
+# An error that echoes a huge argument back would flood the model's context; keep both ends.
+MAX_ERROR_CHARS = 2000
 
 
 def episode_selector(ctx: ServerRequestContext[Any, Any]) -> tuple[str, str | None]:
@@ -128,6 +130,7 @@ class EpisodeAuditMiddleware:
             is_error, payload = _result_payload(result)
             if is_error:
                 result, payload = self._clarify_rejection(name, arguments, result, payload)
+                result, payload = _shorten_error(result, payload)
         except (MCPError, ValidationError) as exc:
             payload = f"rejected before the tool ran: {_rejection_text(exc)}"
             raise
@@ -162,6 +165,14 @@ class EpisodeAuditMiddleware:
         except Exception:  # the tool's own error, or a validator crash: keep what the SDK said
             return result, payload
         return result, payload
+
+
+def _shorten_error(result: HandlerResult, payload: Any) -> tuple[Any, Any]:
+    if not isinstance(payload, str) or len(payload) <= MAX_ERROR_CHARS:
+        return result, payload
+    head, tail = payload[: MAX_ERROR_CHARS - 500], payload[-300:]
+    text = f"{head} [... {len(payload) - len(head) - len(tail)} characters omitted ...] {tail}"
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True), text
 
 
 def _audit_arguments(arguments: Any) -> dict[str, Any]:

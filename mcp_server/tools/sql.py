@@ -7,8 +7,11 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
+from mcp_server.errors import InvalidArgumentError
+
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+MAX_SEARCH_TEXT = 500  # SQLite refuses LIKE patterns over 50,000 bytes; no real search needs this many
 
 
 def limit_field(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Any:
@@ -24,6 +27,10 @@ class Where:
 
     @staticmethod
     def contains(text: str) -> str:
+        if len(text) > MAX_SEARCH_TEXT:
+            raise InvalidArgumentError(
+                f"a search text of {len(text)} characters is too long; search for a fragment of at most {MAX_SEARCH_TEXT}"
+            )
         escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return f"%{escaped}%"
 

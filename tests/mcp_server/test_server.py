@@ -1,0 +1,85 @@
+"""The server as a whole: what tools/list publishes for all 23 tools, the policy prompt, and how
+connections map to worlds."""
+
+from __future__ import annotations
+
+import re
+
+from mcp import Client
+
+from mcp_server.server import INSTRUCTIONS, build_server
+from mcp_server.tools import load_all_tools
+from mcp_server.world.store import load_template
+
+SPECS = load_all_tools()
+TOOL_NAME_RULE = re.compile(r"[A-Za-z0-9._-]{1,128}")
+
+
+async def listed() -> list[dict]:
+    async with Client(build_server()) as client:
+        tools = (await client.list_tools()).tools
+    return [tool.model_dump(by_alias=True, exclude_none=True) for tool in tools]
+
+
+async def test_the_server_lists_the_23_tools_in_the_same_order_every_time() -> None:
+    first, second = await listed(), await listed()
+    assert len(first) == 23
+    assert [t["name"] for t in first] == list(SPECS) == [t["name"] for t in second]
+    assert first == second
+
+
+async def test_every_tool_is_published_with_title_description_schemas_and_annotations() -> None:
+    for tool in await listed():
+        spec = SPECS[tool["name"]]
+        assert TOOL_NAME_RULE.fullmatch(tool["name"])
+        assert tool["title"] == spec.title
+        assert len(tool["description"]) >= 20, tool["name"]
+        assert tool["inputSchema"]["type"] == "object"
+        assert tool["outputSchema"]["type"] == "object", tool["name"]
+        annotations = tool["annotations"]
+        assert annotations["readOnlyHint"] is (not spec.writes), tool["name"]
+        assert annotations["destructiveHint"] is False and annotations["openWorldHint"] is False
+
+
+async def test_read_and_write_tools_are_split_as_the_spec_names_them() -> None:
+    writes = sorted(name for name, spec in SPECS.items() if spec.writes)
+    assert writes == sorted([
+        "createRefund", "createEscalation", "createResolution", "updateOrderStatus",
+        "updatePaymentStatus", "updateTicketStatus", "processReturn",
+    ])
+
+
+async def test_the_policy_prompt_states_the_world_clock_and_the_instructions_point_to_it() -> None:
+    async with Client(build_server(clock="2025-11-03T10:15:00-05:00")) as client:
+        prompts = (await client.list_prompts()).prompts
+        prompt = await client.get_prompt("company_policy")
+        instructions = client.instructions
+    assert [p.name for p in prompts] == ["company_policy"]
+    text = prompt.messages[0].content.text  # type: ignore[union-attr]
+    assert text.startswith("The current date and time is Monday 03 November 2025, 10:15 (UTC-05:00).")
+    assert instructions == INSTRUCTIONS and "company_policy" in instructions
+
+
+def an_order_line() -> tuple[str, str]:
+    conn = load_template().connect_sync()
+    try:
+        row = conn.execute(
+            "SELECT i.order_id, i.product_id FROM order_items i JOIN orders o ON o.id = i.order_id "
+            "JOIN products p ON p.id = i.product_id WHERE o.status = 'fulfilled' AND p.warranty_months >= 12 "
+            "AND o.created_at < '2025-09-10' ORDER BY o.created_at DESC, i.order_id LIMIT 1"
+        ).fetchone()
+    finally:
+        conn.close()
+    assert row is not None, "the world has no recent fulfilled order"
+    return row[0], row[1]
+
+
+async def test_the_server_clock_is_the_now_of_the_tools_in_a_fresh_episode() -> None:
+    order_id, product_id = an_order_line()
+    days = []
+    for clock in ("2025-09-15T14:00:00-04:00", "2025-09-25T14:00:00-04:00"):
+        async with Client(build_server(clock=clock)) as client:
+            result = await client.call_tool("checkWarrantyStatus", {"order_id": order_id, "product_id": product_id})
+        assert not result.is_error, result.content
+        days.append(result.structured_content["days_remaining"])  # type: ignore[index]
+    assert days[0] - days[1] == 10
