@@ -20,7 +20,7 @@ from mcp_server.world.generator.commerce import (
     settle_order,
     sold_out_products,
 )
-from mcp_server.world.generator.common import EASTERN, HISTORY_START, NOW, Row, World, eastern_date
+from mcp_server.world.generator.common import EASTERN, HISTORY_START, NOW, Row, World, eastern_date, utc_text
 from mcp_server.world.generator.people import employees_where
 
 SERVICES = ["standard", "express", "overnight"]
@@ -110,7 +110,9 @@ def build_refunds(world: World) -> None:
     rng = world.rng
     approvers = [e["id"] for e in employees_where(world, permission="issue_refund") if e["department"] in ("support", "operations", "finance")]
     candidates = refund_candidates(world)
-    chosen = rng.sample(candidates, REFUND_COUNT)
+    recent = [c for c in candidates if c[0]["created_at"] > utc_text(NOW - timedelta(days=28))]
+    older = [c for c in candidates if c not in recent]
+    chosen = rng.sample(older, REFUND_COUNT - 8) + rng.sample(recent, 8)  # recent ones are mostly still pending
     for n, (order, shipment) in enumerate(sorted(chosen, key=lambda c: c[0]["id"])):
         delivered = datetime.fromisoformat(shipment["delivered_at"].replace("Z", "+00:00"))
         latest = min(_window_end(order), NOW - timedelta(hours=3))

@@ -209,8 +209,9 @@ def _recent_tickets(world: World) -> None:
 
 def _escalations(world: World) -> None:
     rng = world.rng
-    tickets = [t for t in world.rows("support_tickets") if t["status"] != "new"]
-    for ticket in rng.sample(tickets, 55):
+    done = [t for t in world.rows("support_tickets") if t["status"] in ("resolved", "closed")]
+    live = [t for t in world.rows("support_tickets") if t["status"] in ("open", "pending_customer")]
+    for ticket in sorted(rng.sample(done, 38) + rng.sample(live, 20), key=lambda t: t["created_at"]):
         kind = ESCALATION_FOR_TYPE[ticket["type"]]
         if ticket["type"] == "troubleshooting" and rng.random() < 0.3:
             kind = "warranty"
