@@ -25,6 +25,7 @@ from harness.grading.cache import JudgeCache, judge_key
 from harness.providers.base import Provider
 from harness.tasks.models import Criterion, JudgeCheck, Task
 from harness.transcript import EpisodeRecord, Usage
+from mcp_server.world.store import DEFAULT_CLOCK
 
 JUDGE_PROTOCOL = "corecraft-judge-1"  # bump when the prompt or parsing changes: it invalidates the cache
 # Tried in order when building the judge's provider: the first a provider accepts is used.
@@ -127,7 +128,8 @@ def build_prompt(task: Task, criteria: Sequence[Criterion], record: EpisodeRecor
     reply = record.final_reply if record.final_reply and record.final_reply.strip() else "(the agent gave no final reply)"
     sections = [
         "Grade a support agent's work against the rubric criteria below.",
-        f"## The request the agent received (from a {task.requester})\n<task>\n{_evidence(task.prompt)}\n</task>",
+        f"## The request the agent received (from a {task.requester}, at {task.clock or DEFAULT_CLOCK} world time)\n"
+        f"<task>\n{_evidence(task.prompt)}\n</task>",
         f"## The agent's final reply\n<final_reply>\n{_evidence(reply)}\n</final_reply>",
     ]
     if "tool_calls" in wanted:

@@ -194,3 +194,17 @@ def test_a_provider_without_temperature_still_gets_a_judge(monkeypatch) -> None:
     provider = create_judge_provider("anthropic/claude-judge", http_client=httpx2.AsyncClient(transport=httpx2.MockTransport(lambda r: httpx2.Response(500))))
     assert provider.model == "anthropic/claude-judge"
     assert provider.settings.get("temperature") is None
+
+
+def test_the_judge_sees_world_changes_as_column_diffs_when_a_criterion_asks(suite) -> None:  # type: ignore[no-untyped-def]
+    from corecraft_test_support import changes_from
+
+    from harness.grading.judge import build_prompt
+    from harness.tasks.models import Criterion, JudgeCheck
+
+    criterion = Criterion(id="note-ok", text="The note is accurate", kind="correctness", check=JudgeCheck(include=["changes"]))
+    done = record("fx-account-note", reply="Done.", changes=changes_from(
+        "UPDATE customers SET notes = 'email only' WHERE id = 'cus-00001'"))
+    prompt = build_prompt(suite["fx-account-note"].task, [criterion], done)
+    assert '<world_changes>\n{"changed": {"notes": [null, "email only"]}, "id": "cus-00001", "op": "update", "table": "customers"}\n</world_changes>' in prompt
+    assert "<tool_calls>" not in prompt and "at 2025-09-15T14:00:00-04:00 world time" in prompt
