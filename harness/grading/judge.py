@@ -210,7 +210,7 @@ def parse_verdicts(text: str, criterion_ids: Sequence[str]) -> dict[str, Verdict
 
 
 class Judge:
-    """Grades judge criteria through a Provider, with a cache and bounded retries."""
+    """Grades judge criteria through a Provider (which retries transient failures itself), with a cache."""
 
     def __init__(self, provider: Provider, cache: JudgeCache | None = None, *, timeout_s: float = 900.0) -> None:
         self.provider = provider  # retries transient failures itself (its max_retries setting)
