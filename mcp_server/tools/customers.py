@@ -6,9 +6,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from mcp_server.tools.filters import time_window
 from mcp_server.tools.runtime import fetch_all, world_tool
 from mcp_server.tools.sql import Where, limit_field
-from mcp_server.world.clock import parse_filter_time
 
 LoyaltyTier = Literal["none", "silver", "gold", "platinum"]
 
@@ -59,9 +59,6 @@ async def searchCustomers(
             f"%{digits}%",
         )
     where.equals("loyalty_tier", loyalty_tier)
-    if created_after:
-        where.add("created_at >= ?", parse_filter_time(created_after, "created_after"))
-    if created_before:
-        where.add("created_at < ?", parse_filter_time(created_before, "created_before"))
+    time_window(where, "created_at", created_after, created_before)
     rows = await fetch_all(f"SELECT * FROM customers {where.sql} ORDER BY id LIMIT ?", [*where.params, limit])
     return CustomerPage(customers=[Customer(**r) for r in rows], count=len(rows))

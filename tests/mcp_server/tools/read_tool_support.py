@@ -12,12 +12,9 @@ from mcp_server.episodes import EpisodeRegistry
 from mcp_server.server import build_server
 from mcp_server.world.store import load_template
 
-TEMPLATE = load_template()
-
-
 def world_rows(sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
     """Rows of the committed world (a private copy, so tests may not disturb each other)."""
-    conn = TEMPLATE.connect_sync()
+    conn = load_template().connect_sync()  # the same world build_server() loads
     conn.row_factory = sqlite3.Row
     try:
         return conn.execute(sql, params).fetchall()
@@ -56,7 +53,7 @@ async def description(tool: str) -> str:
 
 async def call_with_rows(statements: list[tuple[str, tuple[Any, ...]]], tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
     """Insert rows of a test's own into a fresh episode, then call the tool there."""
-    registry = EpisodeRegistry(TEMPLATE)
+    registry = EpisodeRegistry(load_template())
     try:
         episode = await registry.get()
         for sql, params in statements:
