@@ -61,6 +61,7 @@ class WorldOutcome(BaseModel):
 class EpisodeRecord(BaseModel):
     version: int = TRANSCRIPT_VERSION
     key: str = Field(description="'<task id>#<trial>', unique within a run")
+    episode_id: str = Field(default="", description="The server-side episode id of this attempt")
     task_id: str
     trial: int
     model: str

@@ -1,0 +1,303 @@
+"""How episodes reach the world: in-process (default), a stdio subprocess, or a remote HTTP server.
+
+A ``WorldConnection`` lives for a whole run; ``async with connection.episode(id, clock) as handle``
+opens one episode, its own copy of the world on the server, selected by metadata the model never
+sees: ``_meta`` on each call in-process and over stdio, the ``X-CoreCraft-Episode`` header over
+HTTP. When the block exits normally the episode is closed on the server and ``handle.export``
+holds its ``EpisodeExport`` (audit log and row changes).
+
+Every failure of the connection itself (a dead subprocess, a refused HTTP connection, a JSON-RPC
+error) comes out as ``EpisodeInfrastructureError``, so the runner records the episode as an
+infrastructure error and never as the model's failure.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+import httpx2
+from mcp import Client, MCPError, StdioServerParameters
+from mcp.client.streamable_http import streamable_http_client
+from mcp.types import CallToolResult, Tool
+from mcp_types import INVALID_PARAMS
+
+from harness.errors import ConfigurationError, EpisodeInfrastructureError, HarnessError
+from mcp_server.audit import META_CLOCK_KEY, META_EPISODE_KEY
+from mcp_server.episodes import CLOCK_HEADER, EPISODE_HEADER, EpisodeExport, EpisodeRegistry
+from mcp_server.world.store import Template, load_template
+
+ConnectionKind = Literal["inprocess", "stdio", "http"]
+# A tool call that takes longer than this is a hung server, not a slow model.
+DEFAULT_CALL_TIMEOUT_S = 120.0
+TOKEN_ENV = "CORECRAFT_TOKEN"  # the same variable `corecraft serve` reads
+
+
+@contextmanager
+def infrastructure_errors(what: str) -> Iterator[None]:
+    """Turn any failure of the MCP plumbing into ``EpisodeInfrastructureError``; cancellation passes."""
+    try:
+        yield
+    except EpisodeInfrastructureError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - ExceptionGroup, httpx2, anyio, OSError: all the same to the runner
+        raise EpisodeInfrastructureError(f"{what}: {_describe(exc)}") from exc
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        return "; ".join(_describe(inner) for inner in exc.exceptions)
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+@asynccontextmanager
+async def _connected(client: Client, what: str) -> AsyncIterator[None]:
+    """Enter an ``mcp.Client``; its failures become ``EpisodeInfrastructureError``, while an
+    exception from the ``async with`` body comes out as itself (the client's task groups would
+    otherwise wrap it in nested ``ExceptionGroup``s)."""
+    body_error: BaseException | None = None
+    try:
+        async with client:
+            try:
+                yield
+            except BaseException as exc:
+                body_error = exc
+                raise
+    except BaseException as exc:
+        if body_error is None:
+            if isinstance(exc, Exception) and not isinstance(exc, HarnessError):
+                raise EpisodeInfrastructureError(f"{what}: {_describe(exc)}") from exc
+            raise
+    if body_error is not None:
+        raise body_error
+
+
+class EpisodeSession:
+    """One episode's view of the world: its tools, calls into its private world, and its export."""
+
+    def __init__(self, client: Client, episode_id: str, meta: dict[str, Any] | None) -> None:
+        self.episode_id = episode_id
+        self._client = client
+        self._meta = meta
+
+    async def list_tools(self) -> list[Tool]:
+        with infrastructure_errors("listing tools"):
+            tools: list[Tool] = []
+            cursor: str | None = None
+            while True:
+                page = await self._client.list_tools(cursor=cursor)
+                tools.extend(page.tools)
+                cursor = page.next_cursor
+                if not cursor:
+                    return tools
+
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> CallToolResult:
+        """Call a tool. Failures the model caused come back as ``is_error`` results; broken
+        plumbing raises ``EpisodeInfrastructureError``."""
+        try:
+            return await self._client.call_tool(name, arguments, meta=self._meta)  # type: ignore[arg-type]
+        except MCPError as exc:
+            if exc.error.code == INVALID_PARAMS:  # the server refused the model's request itself
+                return CallToolResult(content=[{"type": "text", "text": exc.error.message}], is_error=True)  # type: ignore[list-item]
+            raise EpisodeInfrastructureError(f"tool {name}: MCP error {exc.error.code}: {exc.error.message}") from exc
+        except Exception as exc:  # noqa: BLE001
+            raise EpisodeInfrastructureError(f"tool {name}: {_describe(exc)}") from exc
+
+
+@dataclass
+class EpisodeHandle:
+    """What ``WorldConnection.episode`` yields. ``export`` is filled in when the ``async with``
+    block exits normally: the episode is then closed on the server. After an exception the
+    episode is discarded and ``export`` stays None."""
+
+    session: EpisodeSession
+    export: EpisodeExport | None = None
+
+
+class WorldConnection(ABC):
+    """A run-wide way to reach the world; ``episode()`` opens one isolated episode."""
+
+    kind: ConnectionKind
+    # The world's content hash, where it is known before any episode runs (it is for in-process).
+    content_hash: str | None = None
+
+    def __init__(self, *, call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> None:
+        self.call_timeout_s = call_timeout_s
+
+    @abstractmethod
+    def episode(self, episode_id: str, clock: str | None) -> AbstractAsyncContextManager[EpisodeHandle]:
+        """``async with connection.episode(id, clock) as handle``: one private world."""
+
+    async def world_hash(self) -> str:
+        """The content hash of the world the server runs (for the manifest)."""
+        return self.content_hash or load_template().content_hash
+
+    async def list_tools(self) -> list[Tool]:
+        """The tool list, as a throwaway episode sees it (for the manifest and dry runs)."""
+        async with self.episode(f"probe-{os.urandom(6).hex()}", None) as handle:
+            return await handle.session.list_tools()
+
+    async def aclose(self) -> None:
+        return None
+
+
+def _episode_meta(episode_id: str, clock: str | None) -> dict[str, Any]:
+    meta: dict[str, Any] = {META_EPISODE_KEY: episode_id}
+    if clock:
+        meta[META_CLOCK_KEY] = clock
+    return meta
+
+
+class InProcessConnection(WorldConnection):
+    """One server object and one episode registry shared by the whole run; an in-memory
+    ``mcp.Client`` per episode (opening one costs well under a millisecond)."""
+
+    kind: ConnectionKind = "inprocess"
+
+    def __init__(
+        self, template: Template | None = None, *, max_episodes: int = 512, call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S
+    ) -> None:
+        super().__init__(call_timeout_s=call_timeout_s)
+        from mcp_server.server import build_server  # imports every tool module: only when used
+
+        self.template = template or load_template()
+        self.content_hash = self.template.content_hash
+        self.registry = EpisodeRegistry(self.template, max_episodes=max_episodes)
+        self.server = build_server(registry=self.registry)
+
+    @asynccontextmanager
+    async def episode(self, episode_id: str, clock: str | None) -> AsyncIterator[EpisodeHandle]:
+        with infrastructure_errors("opening the in-process episode"):
+            await self.registry.get(episode_id, clock)  # created now, so the export always exists
+        try:
+            client = Client(self.server, read_timeout_seconds=self.call_timeout_s)
+            async with _connected(client, "the in-process MCP client"):
+                handle = EpisodeHandle(EpisodeSession(client, episode_id, _episode_meta(episode_id, clock)))
+                yield handle
+            handle.export = await self.registry.close(episode_id)
+        finally:
+            if self.registry.find(episode_id) is not None:
+                with anyio.CancelScope(shield=True):
+                    await self.registry.close(episode_id)
+
+    async def aclose(self) -> None:
+        await self.registry.close_all()
+
+
+class StdioConnection(WorldConnection):
+    """A fresh ``corecraft serve`` subprocess per episode, spoken to over stdio.
+
+    The subprocess holds this one episode. It runs with ``--audit-dir`` pointing at a scratch
+    directory, so when the harness closes its stdin it writes the episode's export there as
+    ``<episode id>.json`` before it exits."""
+
+    kind: ConnectionKind = "stdio"
+
+    def __init__(self, command: list[str] | None = None, *, call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> None:
+        super().__init__(call_timeout_s=call_timeout_s)
+        self.command = command or [sys.executable, "-m", "harness.cli.main", "serve", "--transport", "stdio"]
+
+    @asynccontextmanager
+    async def episode(self, episode_id: str, clock: str | None) -> AsyncIterator[EpisodeHandle]:
+        with tempfile.TemporaryDirectory(prefix="corecraft-episode-") as scratch:
+            params = StdioServerParameters(
+                command=self.command[0], args=[*self.command[1:], "--audit-dir", scratch], env=dict(os.environ)
+            )
+            client = Client(params, read_timeout_seconds=self.call_timeout_s)
+            async with _connected(client, f"the stdio server ({' '.join(self.command)})"):
+                handle = EpisodeHandle(EpisodeSession(client, episode_id, _episode_meta(episode_id, clock)))
+                yield handle
+            # Leaving the client closed the server's stdin and waited for the process to exit.
+            handle.export = _read_export(Path(scratch) / f"{episode_id}.json")
+
+
+def _read_export(path: Path) -> EpisodeExport | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None  # the episode never touched the world, so the server never created it
+    with infrastructure_errors("reading the episode export"):
+        return EpisodeExport.model_validate_json(text)
+
+
+class HttpConnection(WorldConnection):
+    """A running ``corecraft serve --transport http``: the episode travels in a header, and
+    ``DELETE /episodes/{id}`` retires it, answering with its final export. A token in
+    ``$CORECRAFT_TOKEN`` is sent as a bearer token, as the server expects."""
+
+    kind: ConnectionKind = "http"
+
+    def __init__(self, server_url: str, *, call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> None:
+        super().__init__(call_timeout_s=call_timeout_s)
+        url = server_url.rstrip("/")
+        if not url.startswith(("http://", "https://")):
+            raise ConfigurationError(f"--server-url must be an http(s) URL, got {server_url!r}")
+        self.root = url[: -len("/mcp")] if url.endswith("/mcp") else url
+        self.mcp_url = f"{self.root}/mcp"
+
+    def _client(self, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
+        headers = dict(headers or {})
+        token = os.environ.get(TOKEN_ENV)
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(self.call_timeout_s, connect=10.0))
+
+    async def world_hash(self) -> str:
+        async with self._client() as http:
+            with infrastructure_errors(f"asking {self.root}/healthz for the world hash"):
+                response = await http.get(f"{self.root}/healthz")
+                response.raise_for_status()
+                self.content_hash = str(response.json()["world"])
+        return self.content_hash
+
+    @asynccontextmanager
+    async def episode(self, episode_id: str, clock: str | None) -> AsyncIterator[EpisodeHandle]:
+        headers = {EPISODE_HEADER: episode_id}
+        if clock:
+            headers[CLOCK_HEADER] = clock
+        async with self._client(headers) as http:
+            try:
+                transport = streamable_http_client(self.mcp_url, http_client=http)
+                client = Client(transport, read_timeout_seconds=self.call_timeout_s)
+                async with _connected(client, f"the MCP server at {self.mcp_url}"):
+                    handle = EpisodeHandle(EpisodeSession(client, episode_id, None))
+                    yield handle
+                handle.export = await self._close(http, episode_id)
+            except BaseException:
+                # Retire the abandoned episode; failing to costs server memory until it idles out.
+                with anyio.CancelScope(shield=True), anyio.move_on_after(10), contextlib.suppress(httpx2.HTTPError):
+                    await http.delete(f"{self.root}/episodes/{episode_id}")
+                raise
+
+    async def _close(self, http: httpx2.AsyncClient, episode_id: str) -> EpisodeExport | None:
+        """``DELETE /episodes/{id}`` closes the episode and answers with its final export."""
+        with infrastructure_errors(f"closing episode {episode_id} on {self.root}"):
+            response = await http.delete(f"{self.root}/episodes/{episode_id}")
+            if response.status_code == 404:
+                return None  # the episode never touched the world, so the server never created it
+            response.raise_for_status()
+            return EpisodeExport.model_validate_json(response.content)
+
+
+def open_connection(
+    kind: ConnectionKind, *, server_url: str | None = None, max_episodes: int = 512,
+    call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
+) -> WorldConnection:
+    if kind == "inprocess":
+        return InProcessConnection(max_episodes=max_episodes, call_timeout_s=call_timeout_s)
+    if kind == "stdio":
+        return StdioConnection(call_timeout_s=call_timeout_s)
+    if kind == "http":
+        if not server_url:
+            raise ConfigurationError("--connection http needs --server-url (e.g. http://127.0.0.1:8765/mcp)")
+        return HttpConnection(server_url, call_timeout_s=call_timeout_s)
+    raise ConfigurationError(f"unknown connection {kind!r}; choose inprocess, stdio or http")

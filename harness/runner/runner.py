@@ -1,0 +1,245 @@
+"""The runner: tasks x trials episodes, at most N in flight, written to DIR as they finish.
+
+``DIR/manifest.json`` pins what the results depend on; ``DIR/transcripts.jsonl`` gets one record
+per finished episode. Running the same command on the same DIR resumes: finished episodes are
+skipped, infrastructure errors are run again, and a different configuration is refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import traceback
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from mcp.types import Tool
+
+from harness.agent import EpisodeLimits, episode_key, run_episode, system_prompt
+from harness.connections import ConnectionKind, WorldConnection, open_connection
+from harness.errors import ConfigurationError
+from harness.pricing import PriceTable, load_price_table
+from harness.providers.base import Provider
+from harness.runner.estimate import CostEstimate, estimate_cost
+from harness.runner.manifest import Manifest, digest, environment_facts, reconcile, task_digest, tools_digest
+from harness.runner.progress import Progress
+from harness.runner.transcripts import TRANSCRIPTS_FILE, TranscriptWriter, read_transcripts
+from harness.tasks.loader import TaskWithRubric, load_suite
+from harness.tasks.models import Task
+from harness.transcript import EpisodeRecord
+
+
+@dataclass
+class RunConfig:
+    model: str
+    split: str
+    out_dir: Path
+    task_ids: list[str] | None = None
+    trials: int = 1
+    concurrency: int = 8
+    settings: dict[str, Any] = field(default_factory=dict)
+    base_url: str | None = None
+    connection: ConnectionKind = "inprocess"
+    server_url: str | None = None
+    limits: EpisodeLimits = field(default_factory=EpisodeLimits)
+    max_cost_usd: float | None = None
+    dry_run: bool = False
+    price_table: Path | None = None
+    tasks_root: Path = Path(".")
+
+    def check(self) -> None:
+        if self.trials < 1:
+            raise ConfigurationError("--trials must be at least 1")
+        if self.concurrency < 1:
+            raise ConfigurationError("--concurrency must be at least 1")
+        if self.limits.max_turns < 1:
+            raise ConfigurationError("--max-turns must be at least 1")
+        if self.limits.timeout_s is not None and self.limits.timeout_s <= 0:
+            raise ConfigurationError("--episode-timeout must be positive")
+        if self.max_cost_usd is not None and self.max_cost_usd < 0:
+            raise ConfigurationError("--max-cost must not be negative")
+
+
+@dataclass
+class RunSummary:
+    planned: int  # task x trial episodes in the selection
+    skipped: int = 0  # already finished in DIR before this run
+    statuses: Counter[str] = field(default_factory=Counter)  # records written by this run
+    not_started: int = 0  # left out because --max-cost was reached
+    errors_remaining: int = 0  # keys whose latest record is an infrastructure error
+    spent_usd: float = 0.0
+    estimate: CostEstimate | None = None
+
+    @property
+    def exit_code(self) -> int:
+        """0 when every episode has finished (whatever the model scored); 1 otherwise."""
+        return 1 if self.errors_remaining or self.not_started else 0
+
+    def render(self) -> str:
+        finished = sum(n for status, n in self.statuses.items() if status != "error")
+        by_status = ", ".join(f"{n} {status}" for status, n in sorted(self.statuses.items()) if status != "error")
+        lines = [f"{finished} episodes finished in this run" + (f" ({by_status})" if by_status else "")
+                 + f"; {self.skipped} already done before; ${self.spent_usd:.4f} spent."]
+        if self.errors_remaining:
+            lines.append(f"{self.errors_remaining} episodes ended in infrastructure errors: run the same command again to retry them.")
+        if self.not_started:
+            lines.append(f"{self.not_started} episodes were not started because --max-cost was reached.")
+        return "\n".join(lines)
+
+
+def episode_id_for(task: Task, trial: int) -> str:
+    """Unique per attempt, so a rerun never meets the leftovers of an earlier attempt on a server."""
+    return f"{task.id}.t{trial}.{os.urandom(4).hex()}"
+
+
+def build_manifest(config: RunConfig, suite: list[TaskWithRubric], tools: list[Tool], world_hash: str,
+                   model: str, settings: dict[str, Any]) -> Manifest:
+    prompts = sorted({system_prompt(pair.task) for pair in suite})
+    return Manifest(
+        model=model,
+        settings=settings,
+        limits={"max_turns": config.limits.max_turns, "episode_timeout_s": config.limits.timeout_s},
+        split=config.split,
+        world_hash=world_hash,
+        tools_hash=tools_digest(tools),
+        system_prompt_hash=digest(prompts),
+        tasks={pair.task.id: task_digest(pair.task) for pair in suite},
+        rubrics={pair.task.id: digest(pair.rubric.model_dump(mode="json")) for pair in suite},
+        trials=config.trials,
+        concurrency=config.concurrency,
+        connection=config.connection,
+        base_url=config.base_url,
+        server_url=config.server_url,
+        max_cost_usd=config.max_cost_usd,
+        price_table=str(config.price_table) if config.price_table else None,
+        environment=environment_facts(),
+    )
+
+
+def default_provider(config: RunConfig) -> Provider:
+    from harness.providers.registry import check_credentials, create_provider
+
+    check_credentials(config.model, config.base_url)  # a missing key fails here, before any episode
+    return create_provider(config.model, config.settings, base_url=config.base_url)
+
+
+async def execute_run(
+    config: RunConfig,
+    *,
+    provider: Provider | None = None,
+    connection: WorldConnection | None = None,
+    stream: TextIO | None = None,
+    progress_factory: Callable[..., Progress] = Progress,
+) -> RunSummary:
+    """Run (or resume) the configured episodes. ``provider`` and ``connection`` default to the
+    ones the config names; both are closed at the end only if this function created them."""
+    config.check()
+    out = stream if stream is not None else sys.stderr
+    suite = load_suite(config.tasks_root, config.split, config.task_ids)
+    if not suite:
+        raise ConfigurationError(f"no tasks in split {config.split!r} under {config.tasks_root / 'tasks'}")
+    prices = load_price_table(config.price_table)
+    own_connection = connection is None
+    world = connection or open_connection(
+        config.connection, server_url=config.server_url, max_episodes=max(512, config.concurrency + 16)
+    )
+    try:
+        if config.dry_run:
+            tools = await world.list_tools()
+            return _dry_run(config, suite, tools, prices)
+        own_provider = provider is None
+        model = provider or default_provider(config)
+        try:
+            return await _run(config, suite, model, world, prices, out, progress_factory)
+        finally:
+            if own_provider:
+                await model.aclose()
+    finally:
+        if own_connection:
+            await world.aclose()
+
+
+def _dry_run(config: RunConfig, suite: list[TaskWithRubric], tools: list[Tool], prices: PriceTable) -> RunSummary:
+    reasoning = bool(config.settings.get("reasoning_effort") or config.settings.get("thinking_budget"))
+    estimate = estimate_cost([p.task for p in suite], config.trials, tools, config.model, prices, reasoning=reasoning)
+    return RunSummary(planned=len(suite) * config.trials, estimate=estimate)
+
+
+async def _run(
+    config: RunConfig, suite: list[TaskWithRubric], provider: Provider, world: WorldConnection,
+    prices: PriceTable, out: TextIO, progress_factory: Callable[..., Progress],
+) -> RunSummary:
+    tools = await world.list_tools()
+    world_hash = await world.world_hash()
+    manifest = reconcile(config.out_dir, build_manifest(config, suite, tools, world_hash, provider.model, dict(provider.settings)))
+    manifest_hash = manifest.identity_hash()
+
+    path = config.out_dir / TRANSCRIPTS_FILE
+    log = read_transcripts(path)
+    if log.torn_tail:
+        out.write(f"note: {path} ended in a partly written record (the run was killed); it is ignored and its episode runs again\n")
+    if log.bad_lines:
+        out.write(f"note: {path}: lines {log.bad_lines[:10]} are not valid records and are ignored\n")
+    latest = {key: record.status for key, record in log.records.items()}  # kept current as records land
+    wanted = [(pair.task, trial) for pair in suite for trial in range(1, config.trials + 1)]
+    queue = deque((task, trial) for task, trial in wanted if latest.get(episode_key(task.id, trial), "error") == "error")
+    summary = RunSummary(planned=len(wanted), skipped=len(wanted) - len(queue))
+    progress = progress_factory(len(wanted), already_done=summary.skipped, stream=out)
+    budget_hit = asyncio.Event()
+
+    def spend(usd: float) -> None:
+        summary.spent_usd += usd
+        progress.add_cost(usd)
+        if config.max_cost_usd is not None and summary.spent_usd >= config.max_cost_usd and not budget_hit.is_set():
+            budget_hit.set()
+            progress.note(f"--max-cost ${config.max_cost_usd:g} reached: no new episodes start; those running finish")
+
+    async def one(task: Task, trial: int) -> EpisodeRecord:
+        try:
+            record = await run_episode(
+                provider=provider, connection=world, task=task, trial=trial, episode_id=episode_id_for(task, trial),
+                limits=config.limits, cost_of=lambda usage: prices.cost_of(provider.model, usage), on_cost=spend,
+                manifest_hash=manifest_hash, world_hash=world_hash,
+            )
+        except Exception as exc:  # noqa: BLE001 - a harness bug must not sink a long run: record it, go on
+            record = _crash_record(task, trial, provider, manifest_hash, exc)
+        if record.status != "error" and record.world is not None and record.world.content_hash != world_hash:
+            record.status, record.stop_reason = "error", "connection"
+            record.error = f"the server's world {record.world.content_hash} is not the run's world {world_hash}"
+        return record
+
+    async def worker(writer: TranscriptWriter) -> None:
+        while queue and not budget_hit.is_set():
+            task, trial = queue.popleft()
+            progress.episode_started()
+            record = await one(task, trial)
+            writer.write(record)  # flushed and fsync'd before the episode counts as done
+            latest[record.key] = record.status
+            summary.statuses[record.status] += 1
+            progress.episode_finished(record.status)
+            if record.status == "error":
+                progress.note(f"episode {record.key} errored ({record.stop_reason}): {record.error}")
+
+    with TranscriptWriter(path, valid_length=log.valid_length) as writer:
+        try:
+            async with asyncio.TaskGroup() as group:
+                for _ in range(min(config.concurrency, len(queue))):
+                    group.create_task(worker(writer))
+        finally:
+            progress.close()
+    summary.not_started = len(queue)
+    summary.errors_remaining = sum(1 for task, trial in wanted if latest.get(episode_key(task.id, trial)) == "error")
+    return summary
+
+
+def _crash_record(task: Task, trial: int, provider: Provider, manifest_hash: str, exc: Exception) -> EpisodeRecord:
+    detail = "".join(traceback.format_exception(exc, limit=-6)).strip()
+    return EpisodeRecord(
+        key=episode_key(task.id, trial), task_id=task.id, trial=trial, model=provider.model,
+        settings=dict(provider.settings), manifest_hash=manifest_hash, status="error",
+        stop_reason="harness", error=f"{type(exc).__name__}: {exc}\n{detail}",
+    )
