@@ -47,10 +47,6 @@ FORM_FACTORS = ["E-ATX", "ATX", "Micro-ATX", "Mini-ITX"]
 WAREHOUSES = ("east", "west", "central")
 
 
-def _pick(world: World, values: list[Any]) -> Any:
-    return world.rng.choice(values)
-
-
 def _cpu(world: World, i: int, brand: str) -> tuple[str, dict[str, Any], float]:
     rng = world.rng
     socket = CPU_SOCKETS[brand][0 if i % 3 else 1]

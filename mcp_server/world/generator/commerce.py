@@ -20,7 +20,7 @@ HUBS = ["Harrisburg, PA", "Reno, NV", "Kansas City, MO", "Memphis, TN", "Columbu
 ORDER_COUNT = 1500
 
 
-def promo_discount_for(world: World, promo: Row | None, lines: list[tuple[Row, int, float]], subtotal: Decimal, moment: datetime | None) -> Decimal:
+def promo_discount_for(promo: Row | None, lines: list[tuple[Row, int, float]], subtotal: Decimal, moment: datetime | None) -> Decimal:
     """The promotion's discount for these lines, or 0 when the order does not qualify."""
     if promo is None or moment is None:
         return Decimal("0")
@@ -44,7 +44,7 @@ def place_order(world: World, customer_id: str, moment: datetime, lines: list[tu
     tier = world.customer_tier_at(customer_id, moment)
     subtotal = sum((rules.cents(Decimal(str(price)) * qty) for _, qty, price in lines), Decimal("0"))
     loyalty = rules.loyalty_discount(subtotal, tier)
-    promo_off = promo_discount_for(world, promo, lines, subtotal, moment)
+    promo_off = promo_discount_for(promo, lines, subtotal, moment)
     shipping = rules.SHIPPING_COST[service]
     oid = world.order_id(eastern_date(moment), number)
     address = None

@@ -40,7 +40,7 @@ def _choose_promo(world: World, customer_id: str, moment: datetime, lines: list[
     promos = [p for p in world.rows("promotions") if p["stackable_with_loyalty"] or tier == "none"]
     rng.shuffle(promos)
     for promo in promos:
-        if promo_discount_for(world, promo, lines, subtotal, moment) > 0:
+        if promo_discount_for(promo, lines, subtotal, moment) > 0:
             return promo
     return None
 

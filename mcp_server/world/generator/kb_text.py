@@ -67,10 +67,6 @@ GUIDES: list[tuple[str, str, list[str], list[str]]] = [
 ]
 
 
-def _model(product: Row) -> str:
-    return product["name"]
-
-
 def product_articles(world: World) -> Iterator[tuple[str, str, list[str], Row, int, str | None]]:
     """Product notes: (title, body, tags, product, version, title of the note it supersedes or None)."""
     gpus = products_in(world, "gpu")

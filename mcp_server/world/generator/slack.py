@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from mcp_server.world.generator.catalog import products_in
-from mcp_server.world.generator.common import NOW, Row, World, random_moment, utc_text
+from mcp_server.world.generator.common import NOW, World, random_moment, utc_text
 from mcp_server.world.generator.people import employees_where
 from mcp_server.world.generator.support import parse
 

@@ -64,21 +64,25 @@ def _boundary_orders(world: World) -> None:
     world.mark("return_in_window_but_liquid_damage", order["id"], ticket["id"])
 
 
+def _orders_in_month(world: World, product_id: str, year: int, month: int) -> int:
+    """Orders containing the product placed in the given calendar month, US Eastern."""
+    ids = {i["order_id"] for i in world.rows("order_items") if i["product_id"] == product_id}
+    stamps = [world.get(o)["created_at"] for o in ids]
+    return sum(1 for s in stamps if s and parse(s).astimezone(EASTERN).strftime("%Y-%m") == f"{year}-{month:02d}")
+
+
 def _popular_products(world: World) -> None:
     """Three products ordered more than ten times in one calendar month: searchOrders' cap hides some."""
     rng = world.rng
     targets = [(products_in(world, "gpu")[1], 2025, 8), (products_in(world, "cpu")[5], 2025, 7), (products_in(world, "memory")[6], 2025, 8)]
     customers = [c for c in world.rows("customers") if c["created_at"] < "2024-09-01"]
     for product, year, month in targets:
-        def count() -> int:
-            ids = {i["order_id"] for i in world.rows("order_items") if i["product_id"] == product["id"]}
-            return sum(1 for o in ids if world.get(o)["created_at"] and parse(world.get(o)["created_at"]).astimezone(EASTERN).strftime("%Y-%m") == f"{year}-{month:02d}")
-        while count() < 14:
+        while _orders_in_month(world, product["id"], year, month) < 14:
             moment = eastern(year, month, rng.randint(1, 28), rng.randint(8, 22), rng.randint(0, 59))
             extra = rng.choice(products_in(world, rng.choice(["case", "cooling", "storage", "keyboard"])))
             order = place_order(world, rng.choice(customers)["id"], moment, [(product, 1, float(product["price"])), (extra, 1, float(extra["price"]))], "standard")
             settle_order(world, order, "fulfilled", moment)
-        world.mark("popular_product_month", f"{product['id']}@{year}-{month:02d}:{count()}")
+        world.mark("popular_product_month", f"{product['id']}@{year}-{month:02d}:{_orders_in_month(world, product['id'], year, month)}")
 
 
 def _midnight_orders(world: World) -> None:
