@@ -3,7 +3,6 @@ against the world clock."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
@@ -21,9 +20,12 @@ TicketPriority = Literal["low", "normal", "high"]
 TICKET_STATUSES: tuple[str, ...] = ("new", "open", "pending_customer", "resolved", "closed")
 _DONE_STATUSES = ("resolved", "closed")
 
-# The SLA for a ticket is the row for its customer's loyalty tier and its priority.
+# The SLA for a ticket is the row for its customer's loyalty tier and its priority; SQLite adds
+# the hours to created_at (NULL when created_at or the SLA row is missing).
+_DUE = "strftime('%Y-%m-%dT%H:%M:%SZ', t.created_at, '+' || s.{hours} || ' hours')"
 _TICKET_SELECT = (
-    "SELECT t.*, s.first_response_hours, s.resolution_hours FROM support_tickets t "
+    f"SELECT t.*, {_DUE.format(hours='first_response_hours')} AS first_response_due, "
+    f"{_DUE.format(hours='resolution_hours')} AS resolution_due FROM support_tickets t "
     "LEFT JOIN customers c ON c.id = t.customer_id "
     "LEFT JOIN slas s ON s.loyalty_tier = c.loyalty_tier AND s.priority = t.priority"
 )
@@ -47,44 +49,22 @@ class CustomerTicketHistory(BaseModel):
     status_counts: dict[str, int] = Field(description="Number of tickets in each status")
 
 
-def _stored_time(value: str | None) -> datetime | None:
-    """A stored timestamp as an aware UTC datetime; None when missing or unreadable."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
-
-
-def ticket_from_row(row: dict[str, Any], now: datetime) -> Ticket:
-    """A ticket record with its SLA deadlines (from the row's joined SLA hours) judged at ``now``."""
-    first_hours, resolution_hours = row.pop("first_response_hours", None), row.pop("resolution_hours", None)
-    created = _stored_time(row["created_at"])
-    first_due = resolution_due = None
-    breached: bool | None = None
-    if created is not None and first_hours is not None and resolution_hours is not None:
-        first_due = created + timedelta(hours=first_hours)
-        resolution_due = created + timedelta(hours=resolution_hours)
-        breached = now > resolution_due and row["status"] not in _DONE_STATUSES
-    return Ticket(
-        **row,
-        first_response_due=to_utc_text(first_due) if first_due else None,
-        resolution_due=to_utc_text(resolution_due) if resolution_due else None,
-        sla_breached=breached,
-    )
+def ticket_from_row(row: dict[str, Any], now: str) -> Ticket:
+    """A ticket record (with its SLA deadlines) judged at ``now``, a stored-form UTC time."""
+    due = row["resolution_due"]
+    breached = None if due is None else (now > due and row["status"] not in _DONE_STATUSES)
+    return Ticket(**row, sla_breached=breached)
 
 
 async def load_tickets(where: Where, limit: int | None = None) -> list[Ticket]:
     """Tickets matching ``where`` (conditions on alias ``t``), newest first, with SLA fields."""
-    sql = f"{_TICKET_SELECT} {where.sql} {_NEWEST_FIRST}"
-    params = list(where.params)
-    if limit is not None:
-        sql += " LIMIT ?"
-        params.append(limit)
-    rows = await fetch_all(sql, params)
-    now = world_now()
+    if limit is None:
+        rows = await fetch_all(f"{_TICKET_SELECT} {where.sql} {_NEWEST_FIRST}", where.params)
+    else:
+        # Pick the page by id first, so the sort carries ids rather than whole tickets.
+        page = f"SELECT t.id FROM support_tickets t {where.sql} {_NEWEST_FIRST} LIMIT ?"
+        rows = await fetch_all(f"{_TICKET_SELECT} WHERE t.id IN ({page}) {_NEWEST_FIRST}", [*where.params, limit])
+    now = to_utc_text(world_now())
     return [ticket_from_row(r, now) for r in rows]
 
 
