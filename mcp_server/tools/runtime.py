@@ -9,6 +9,7 @@ logged and replaced by a generic message, so no SQL, path or traceback ever reac
 from __future__ import annotations
 
 import functools
+import inspect
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -63,6 +64,8 @@ def world_tool(*, name: str, title: str, writes: bool = False, idempotent: bool 
                     "Retrying the same call will not help; continue with other tools."
                 ) from exc
 
+        # The docstring is the description the model reads: drop the source indentation.
+        guarded.__doc__ = inspect.cleandoc(function.__doc__) if function.__doc__ else None
         annotations = ToolAnnotations(
             title=title,
             read_only_hint=not writes,
