@@ -34,7 +34,7 @@ DEFAULT_EPISODE = "default"
 EPISODE_HEADER = "x-corecraft-episode"
 CLOCK_HEADER = "x-corecraft-clock"
 # Episode ids become file names in the audit directory: keep them short and path-free.
-EPISODE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+EPISODE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 EndReason = Literal["closed", "expired", "shutdown"]
 
@@ -206,7 +206,7 @@ class EpisodeRegistry:
         if episode is None:
             if not EPISODE_ID_PATTERN.fullmatch(episode_id):
                 raise EpisodeError(
-                    "episode ids are 1-128 letters, digits and . _ : - characters, starting with a letter or digit"
+                    "episode ids are 1-128 letters, digits and . _ - characters, starting with a letter or digit"
                 )
             if len(self._episodes) >= self.max_episodes:
                 await self.expire_idle()

@@ -38,7 +38,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--max-episodes", type=int, default=512, help="most episodes open at once (default 512)")
     parser.add_argument(
         "--idle-timeout", type=float, default=1800.0, metavar="SECONDS",
-        help="close episodes unused this long (default 1800)",
+        help="close episodes unused this long (default 1800; on stdio only when --max-episodes is reached)",
     )
     parser.add_argument(
         "--audit-dir", type=Path,

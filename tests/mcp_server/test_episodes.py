@@ -158,7 +158,7 @@ async def test_a_failing_hook_does_not_stop_the_episode_from_closing() -> None:
     assert episode.closed
 
 
-@pytest.mark.parametrize("episode_id", ["", "../etc/passwd", ".hidden", "a/b", "a\\b", "x" * 129, "ep 1", "é"])
+@pytest.mark.parametrize("episode_id", ["", "../etc/passwd", ".hidden", "a/b", "a\\b", "c:x", "x" * 129, "ep 1", "é"])
 async def test_episode_ids_that_are_not_safe_file_names_are_refused(episode_id: str) -> None:
     registry = EpisodeRegistry(TEMPLATE)
     with pytest.raises(EpisodeError, match="episode ids are"):
