@@ -88,7 +88,7 @@ async def replay_references(
 
 
 async def _replay_one(client: Client, registry: EpisodeRegistry, task: Task, tool_names: set[str]) -> Replay:
-    episode_id = f"replay:{task.id}"
+    episode_id = f"replay.{task.id}"
     meta: dict[str, Any] = {META_EPISODE_KEY: episode_id}
     if task.clock is not None:
         meta[META_CLOCK_KEY] = task.clock
