@@ -84,12 +84,17 @@ async def _connected(client: Client, what: str) -> AsyncIterator[None]:
 class EpisodeSession:
     """One episode's view of the world: its tools, calls into its private world, and its export."""
 
-    def __init__(self, client: Client, episode_id: str, meta: dict[str, Any] | None) -> None:
+    def __init__(
+        self, client: Client, episode_id: str, meta: dict[str, Any] | None, tools: list[Tool] | None = None
+    ) -> None:
         self.episode_id = episode_id
         self._client = client
         self._meta = meta
+        self._tools = tools  # known already when the client is shared by the whole run
 
     async def list_tools(self) -> list[Tool]:
+        if self._tools is not None:
+            return list(self._tools)
         with infrastructure_errors("listing tools"):
             tools: list[Tool] = []
             cursor: str | None = None
@@ -149,6 +154,13 @@ class WorldConnection(ABC):
     async def aclose(self) -> None:
         return None
 
+    async def __aenter__(self) -> WorldConnection:
+        """Hold run-wide resources (entered and left in the same task, as anyio requires)."""
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
 
 def _episode_meta(episode_id: str, clock: str | None) -> dict[str, Any]:
     meta: dict[str, Any] = {META_EPISODE_KEY: episode_id}
@@ -158,8 +170,12 @@ def _episode_meta(episode_id: str, clock: str | None) -> dict[str, Any]:
 
 
 class InProcessConnection(WorldConnection):
-    """One server object and one episode registry shared by the whole run; an in-memory
-    ``mcp.Client`` per episode (opening one costs well under a millisecond)."""
+    """One server object and one episode registry for the whole run.
+
+    Inside ``async with connection:`` every episode shares one in-memory ``mcp.Client`` (episodes
+    are told apart by ``_meta``), so the tool list and the client's compiled output-schema
+    validators are built once per run instead of once per episode. Outside it, each episode
+    opens its own client."""
 
     kind: ConnectionKind = "inprocess"
 
@@ -173,16 +189,40 @@ class InProcessConnection(WorldConnection):
         self.content_hash = self.template.content_hash
         self.registry = EpisodeRegistry(self.template, max_episodes=max_episodes)
         self.server = build_server(registry=self.registry)
+        self._shared: Client | None = None
+        self._shared_tools: list[Tool] | None = None
+
+    def _client(self) -> Client:
+        return Client(self.server, read_timeout_seconds=self.call_timeout_s)
+
+    async def __aenter__(self) -> InProcessConnection:
+        client = self._client()
+        with infrastructure_errors("the in-process MCP client"):
+            await client.__aenter__()
+        self._shared = client
+        self._shared_tools = await EpisodeSession(client, "tool-listing", None).list_tools()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        client, self._shared, self._shared_tools = self._shared, None, None
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.__aexit__(None, None, None)
 
     @asynccontextmanager
     async def episode(self, episode_id: str, clock: str | None) -> AsyncIterator[EpisodeHandle]:
         with infrastructure_errors("opening the in-process episode"):
             await self.registry.get(episode_id, clock)  # created now, so the export always exists
+        meta = _episode_meta(episode_id, clock)
         try:
-            client = Client(self.server, read_timeout_seconds=self.call_timeout_s)
-            async with _connected(client, "the in-process MCP client"):
-                handle = EpisodeHandle(EpisodeSession(client, episode_id, _episode_meta(episode_id, clock)))
+            if self._shared is not None:
+                handle = EpisodeHandle(EpisodeSession(self._shared, episode_id, meta, self._shared_tools))
                 yield handle
+            else:
+                client = self._client()
+                async with _connected(client, "the in-process MCP client"):
+                    handle = EpisodeHandle(EpisodeSession(client, episode_id, meta))
+                    yield handle
             handle.export = await self.registry.close(episode_id)
         finally:
             if self.registry.find(episode_id) is not None:
@@ -190,6 +230,7 @@ class InProcessConnection(WorldConnection):
                     await self.registry.close(episode_id)
 
     async def aclose(self) -> None:
+        await self.__aexit__()
         await self.registry.close_all()
 
 

@@ -123,7 +123,7 @@ def build_manifest(config: RunConfig, suite: list[TaskWithRubric], tools: list[T
 def default_provider(config: RunConfig) -> Provider:
     from harness.providers.registry import check_credentials, create_provider
 
-    check_credentials(config.model, config.base_url)  # a missing key fails here, before any episode
+    check_credentials(config.model, config.base_url)
     return create_provider(config.model, config.settings, base_url=config.base_url)
 
 
@@ -143,24 +143,25 @@ async def execute_run(
     if not suite:
         raise ConfigurationError(f"no tasks in split {config.split!r} under {config.tasks_root / 'tasks'}")
     prices = load_price_table(config.price_table)
+    own_provider = provider is None and not config.dry_run
+    model = default_provider(config) if own_provider else provider  # a missing key fails here, first
     own_connection = connection is None
-    world = connection or open_connection(
-        config.connection, server_url=config.server_url, max_episodes=max(512, config.concurrency + 16)
-    )
     try:
-        if config.dry_run:
-            tools = await world.list_tools()
-            return _dry_run(config, suite, tools, prices)
-        own_provider = provider is None
-        model = provider or default_provider(config)
+        world = connection or open_connection(
+            config.connection, server_url=config.server_url, max_episodes=max(512, config.concurrency + 16)
+        )
         try:
-            return await _run(config, suite, model, world, prices, out, progress_factory)
+            async with world:
+                if config.dry_run:
+                    return _dry_run(config, suite, await world.list_tools(), prices)
+                assert model is not None
+                return await _run(config, suite, model, world, prices, out, progress_factory)
         finally:
-            if own_provider:
-                await model.aclose()
+            if own_connection:
+                await world.aclose()
     finally:
-        if own_connection:
-            await world.aclose()
+        if own_provider and model is not None:
+            await model.aclose()
 
 
 def _dry_run(config: RunConfig, suite: list[TaskWithRubric], tools: list[Tool], prices: PriceTable) -> RunSummary:
@@ -217,7 +218,7 @@ async def _run(
             task, trial = queue.popleft()
             progress.episode_started()
             record = await one(task, trial)
-            writer.write(record)  # flushed and fsync'd before the episode counts as done
+            await writer.append(record)  # on disk before the episode counts as done
             latest[record.key] = record.status
             summary.statuses[record.status] += 1
             progress.episode_finished(record.status)

@@ -8,7 +8,9 @@ attempt, then its rerun): the last record for a key is the one that counts.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,26 +59,38 @@ def read_transcripts(path: Path) -> TranscriptLog:
 
 
 class TranscriptWriter:
-    """Appends records durably. Opening it cuts off a torn last line left by a killed run."""
+    """Appends records durably. Opening it cuts off a torn last line left by a killed run.
+
+    ``append`` serializes and fsyncs on a worker thread: an fsync takes milliseconds, and on the
+    event loop it would stall every episode in flight. A lock keeps lines whole and in one piece."""
 
     def __init__(self, path: Path, *, valid_length: int | None = None, fsync: bool = True) -> None:
         self.path = path
         self.fsync = fsync
         path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = path.open("ab")
+        self._lock = threading.Lock()
         if valid_length is not None and self._handle.tell() > valid_length:
             self._handle.truncate(valid_length)
             self._handle.seek(valid_length)
 
     def write(self, record: EpisodeRecord) -> None:
         line = record.model_dump_json().encode("utf-8") + b"\n"
-        self._handle.write(line)
-        self._handle.flush()
-        if self.fsync:
-            os.fsync(self._handle.fileno())
+        with self._lock:
+            if self._handle.closed:
+                return  # the run was cancelled meanwhile: this episode simply runs again on resume
+            self._handle.write(line)
+            self._handle.flush()
+            if self.fsync:
+                os.fsync(self._handle.fileno())
+
+    async def append(self, record: EpisodeRecord) -> None:
+        """``write`` off the event loop; returns once the record is on disk."""
+        await asyncio.to_thread(self.write, record)
 
     def close(self) -> None:
-        self._handle.close()
+        with self._lock:
+            self._handle.close()
 
     def __enter__(self) -> TranscriptWriter:
         return self

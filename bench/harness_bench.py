@@ -1,0 +1,267 @@
+"""Harness benchmark: the runner's own overhead, and how close it gets to ideal concurrency.
+
+    .venv/bin/python bench/harness_bench.py [--json] [--part overhead|latency|all]
+        [--episodes N] [--concurrency N] [--latency S] [--turns N]
+
+(a) overhead: `scripted/reference` (no model latency) over the in-process server, end to end
+    through `execute_run` (manifest, per-episode world, MCP client, transcript fsync): episodes/s.
+(b) latency: an OpenAI-compatible stub that answers every request after a fixed delay, in its own
+    process on a loopback port, driven through the real OpenAI SDK, the real provider and the
+    real runner: 200 episodes x 3 turns x 1 s at concurrency 50 against the ideal
+    episodes x turns x latency / concurrency = 12 s. Target: within 10 % of ideal.
+
+Both use a synthetic task suite written to a temporary directory (tasks whose reference calls
+read customers, orders and tickets), so the figures do not depend on the task set in the repo.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from harness.runner import RunConfig, execute_run  # noqa: E402
+from mcp_server.world.store import load_template  # noqa: E402
+
+READ_CALLS = [
+    {"tool": "searchCustomers", "arguments": {"customer_id": "cus-00001"}},
+    {"tool": "searchOrders", "arguments": {"customer_id": "cus-00001"}},
+    {"tool": "searchTickets", "arguments": {"customer_id": "cus-00001"}},
+]
+
+
+def write_suite(root: Path, tasks: int, calls_per_task: int) -> Path:
+    for number in range(tasks):
+        task_id = f"bench-{number:04d}"
+        calls = [READ_CALLS[i % len(READ_CALLS)] for i in range(calls_per_task)]
+        task = {
+            "id": task_id, "split": "heldout", "category": "information_retrieval", "difficulty": "easy",
+            "requester": "employee", "requester_id": "emp-001", "prompt": "Summarise customer cus-00001's account.",
+            "reference": {"calls": calls, "reply": "Summary."},
+        }
+        rubric = {"task_id": task_id, "criteria": [{"id": "replied", "text": "The reply is not empty", "kind": "format",
+                                                     "check": {"method": "response", "pattern": "."}}]}
+        for kind, body in (("tasks", task), ("rubrics", rubric)):
+            path = root / kind / "heldout" / f"{task_id}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(json.dumps(body), encoding="utf-8")
+    return root
+
+
+def count_records(out: Path) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for line in (out / "transcripts.jsonl").read_text(encoding="utf-8").splitlines():
+        status = json.loads(line)["status"]
+        counts[status] = counts.get(status, 0) + 1
+    return counts
+
+
+async def bench_overhead(episodes: int, concurrency: int, calls: int) -> dict[str, Any]:
+    tasks = 20
+    trials = max(1, episodes // tasks)
+    with tempfile.TemporaryDirectory(prefix="corecraft-bench-") as scratch:
+        root = write_suite(Path(scratch) / "suite", tasks, calls)
+        config = RunConfig(model="scripted/reference", split="heldout", out_dir=Path(scratch) / "run", trials=trials,
+                           concurrency=concurrency, tasks_root=root)
+        started = time.perf_counter()
+        summary = await execute_run(config, stream=io.StringIO())
+        elapsed = time.perf_counter() - started
+        counts = count_records(config.out_dir)
+    ran = tasks * trials
+    return {
+        "episodes": ran, "tool_calls_per_episode": calls, "concurrency": concurrency, "seconds": round(elapsed, 3),
+        "episodes_per_s": round(ran / elapsed, 1), "tool_calls_per_s": round(ran * calls / elapsed, 1),
+        "ms_per_episode": round(1000 * elapsed / ran, 2), "statuses": counts, "exit_code": summary.exit_code,
+    }
+
+
+# --- (b): a model with a fixed latency per turn ---------------------------------------------
+
+
+class LatencyModel:
+    """An in-process provider that answers after ``latency_s``: the harness alone, no SDK."""
+
+    model = "fake/latency"
+    settings: dict[str, Any] = {}
+
+    def __init__(self, latency_s: float, tool_turns: int) -> None:
+        self.latency_s, self.tool_turns = latency_s, tool_turns
+
+    def open(self, *, system: str, tools: list[Any], prompt: str, task: Any) -> LatencyConversation:
+        return LatencyConversation(self)
+
+    async def aclose(self) -> None:
+        return None
+
+
+class LatencyConversation:
+    def __init__(self, model: LatencyModel) -> None:
+        self.model, self.turn = model, 0
+
+    async def next_turn(self) -> Any:
+        from harness.providers.base import ModelTurn, ToolCall
+        from harness.transcript import Usage
+
+        await asyncio.sleep(self.model.latency_s)
+        self.turn += 1
+        usage = Usage(input_tokens=1000, output_tokens=50)
+        if self.turn <= self.model.tool_turns:
+            call = READ_CALLS[(self.turn - 1) % len(READ_CALLS)]
+            return ModelTurn(text="", tool_calls=[ToolCall(id=f"c{self.turn}", name=call["tool"], arguments=call["arguments"])],
+                             usage=usage, stop_reason="tool_calls")
+        return ModelTurn(text="Summary: all good.", tool_calls=[], usage=usage, stop_reason="stop")
+
+    def add_tool_results(self, results: list[Any]) -> None:
+        return None
+
+
+# --- (b): the stub model server -------------------------------------------------------------
+
+
+def serve_stub(port: int, latency_s: float, tool_turns: int) -> None:
+    """An OpenAI Chat Completions stub: ``tool_turns`` tool calls, then a final reply; every
+    answer after ``latency_s``. Runs in its own process so it shares nothing with the harness."""
+    import uvicorn
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def completions(request: Request) -> JSONResponse:
+        body = await request.json()
+        await asyncio.sleep(latency_s)
+        done = sum(1 for m in body["messages"] if m.get("role") == "tool")
+        if done < tool_turns:
+            call = READ_CALLS[done % len(READ_CALLS)]
+            message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": [
+                {"id": f"call_{done}", "type": "function",
+                 "function": {"name": call["tool"], "arguments": json.dumps(call["arguments"])}}]}
+            finish = "tool_calls"
+        else:
+            message, finish = {"role": "assistant", "content": "Summary: all good."}, "stop"
+        return JSONResponse({
+            "id": "cmpl-bench", "object": "chat.completion", "created": 0, "model": body["model"],
+            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
+            "usage": {"prompt_tokens": 1000, "completion_tokens": 50, "total_tokens": 1050},
+        })
+
+    app = Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", backlog=4096)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"the stub did not start on port {port}")
+
+
+async def bench_latency(episodes: int, concurrency: int, latency_s: float, turns: int, *, through_sdk: bool) -> dict[str, Any]:
+    """``through_sdk``: the OpenAI-compatible provider and SDK against the stub process; else the
+    in-process LatencyModel (what the harness itself costs)."""
+    port = free_port()
+    stub = None
+    if through_sdk:
+        stub = subprocess.Popen(
+            [sys.executable, __file__, "--serve-stub", str(port), "--latency", str(latency_s), "--turns", str(turns)],
+            stdout=subprocess.DEVNULL,
+        )
+    try:
+        if stub is not None:
+            wait_for_port(port)
+        tasks = min(episodes, 50)
+        trials = max(1, episodes // tasks)
+        with tempfile.TemporaryDirectory(prefix="corecraft-bench-") as scratch:
+            root = write_suite(Path(scratch) / "suite", tasks, turns - 1)
+            prices = Path(scratch) / "prices.json"
+            prices.write_text(json.dumps({"stub-model": {"input": 0, "output": 0}, "fake/latency": {"input": 0, "output": 0}}))
+            config = RunConfig(model="openai-compatible/stub-model" if through_sdk else "fake/latency", split="heldout",
+                               out_dir=Path(scratch) / "run", trials=trials, concurrency=concurrency, tasks_root=root,
+                               base_url=f"http://127.0.0.1:{port}/v1" if through_sdk else None, price_table=prices)
+            provider = None if through_sdk else LatencyModel(latency_s, turns - 1)
+            started = time.perf_counter()
+            cpu_started = time.process_time()
+            summary = await execute_run(config, provider=provider, stream=io.StringIO())
+            elapsed = time.perf_counter() - started
+            cpu = time.process_time() - cpu_started
+            counts = count_records(config.out_dir)
+            durations = [json.loads(line)["duration_s"] for line in (config.out_dir / "transcripts.jsonl").read_text().splitlines()]
+            size = (config.out_dir / "transcripts.jsonl").stat().st_size
+    finally:
+        if stub is not None:
+            stub.terminate()
+            stub.wait(10)
+    ran = tasks * trials
+    ideal = ran * turns * latency_s / concurrency
+    return {
+        "provider": "openai-compatible via the OpenAI SDK, stub in its own process" if through_sdk else "in-process fake",
+        "episodes": ran, "turns_per_episode": turns, "latency_s": latency_s, "concurrency": concurrency,
+        "seconds": round(elapsed, 3), "ideal_seconds": round(ideal, 3),
+        "over_ideal_pct": round(100 * (elapsed - ideal) / ideal, 2), "target_pct": 10.0,
+        "mean_episode_s": round(sum(durations) / len(durations), 3), "harness_cpu_s": round(cpu, 2),
+        "transcript_mb": round(size / 1e6, 2), "statuses": counts, "exit_code": summary.exit_code,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--part", choices=("overhead", "latency", "all"), default="all")
+    parser.add_argument("--episodes", type=int, default=200)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--latency", type=float, default=1.0, help="stub seconds per model turn (part b)")
+    parser.add_argument("--turns", type=int, default=3, help="model turns per episode (part b; part a makes turns-1 calls too)")
+    parser.add_argument("--json", action="store_true")
+    parser.add_argument("--serve-stub", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_stub:
+        serve_stub(args.serve_stub, args.latency, args.turns - 1)
+        return 0
+    load_template()  # build or read the world cache outside the timings
+    import harness.providers.registry  # noqa: F401 - SDK imports (seconds) are start-up, not per-run work
+    results: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
+    if args.part in ("overhead", "all"):
+        results["overhead"] = asyncio.run(bench_overhead(args.episodes, args.concurrency, args.turns - 1))
+    if args.part in ("latency", "all"):
+        results["latency_fake"] = asyncio.run(bench_latency(args.episodes, args.concurrency, args.latency, args.turns, through_sdk=False))
+        results["latency_sdk"] = asyncio.run(bench_latency(args.episodes, args.concurrency, args.latency, args.turns, through_sdk=True))
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return 0
+    if "overhead" in results:
+        o = results["overhead"]
+        print(f"(a) harness overhead, scripted/reference in-process: {o['episodes']} episodes x {o['tool_calls_per_episode']} "
+              f"tool calls at concurrency {o['concurrency']}: {o['seconds']} s = {o['episodes_per_s']} episodes/s "
+              f"({o['ms_per_episode']} ms per episode, {o['tool_calls_per_s']} tool calls/s); statuses {o['statuses']}")
+    for key in ("latency_fake", "latency_sdk"):
+        if key in results:
+            b = results[key]
+            print(f"(b) {b['provider']}: {b['latency_s']} s per turn, {b['turns_per_episode']} turns, {b['episodes']} episodes at "
+                  f"concurrency {b['concurrency']}: {b['seconds']} s vs ideal {b['ideal_seconds']} s "
+                  f"({b['over_ideal_pct']:+.1f} % over; target <= {b['target_pct']:.0f} %); mean episode {b['mean_episode_s']} s, "
+                  f"harness CPU {b['harness_cpu_s']} s, transcripts {b['transcript_mb']} MB; statuses {b['statuses']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
