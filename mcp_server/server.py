@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.tools import Tool
@@ -26,6 +27,49 @@ INSTRUCTIONS = (
 _BUILT_TOOLS: dict[str, tuple[ToolSpec, Tool]] = {}
 
 
+def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """The same JSON Schema in a form clients validate faster: local ``$ref``s inlined (no
+    ``$defs``) and ``anyOf`` of bare types written as a type list (``["string", "null"]``).
+
+    MCP clients check every structured result against the tool's output schema; with jsonschema,
+    reference lookups and one sub-validator per ``anyOf`` branch are most of that cost. A schema
+    with recursive references is returned unchanged.
+    """
+    definitions = schema.get("$defs", {})
+
+    def rewrite(node: Any, expanding: tuple[str, ...]) -> Any:
+        if isinstance(node, list):
+            return [rewrite(item, expanding) for item in node]
+        if not isinstance(node, dict):
+            return node
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/$defs/"):
+            name = reference.removeprefix("#/$defs/")
+            if name in expanding or name not in definitions:
+                raise _Unfoldable(name)
+            target = rewrite(definitions[name], (*expanding, name))
+            return {**target, **{k: rewrite(v, expanding) for k, v in node.items() if k != "$ref"}}
+        out = {key: rewrite(value, expanding) for key, value in node.items() if key != "$defs"}
+        options = out.get("anyOf")
+        if isinstance(options, list) and options and all(_bare_type(option) for option in options):
+            del out["anyOf"]
+            out["type"] = [option["type"] for option in options]
+        return out
+
+    try:
+        return rewrite(schema, ())
+    except _Unfoldable:
+        return schema
+
+
+class _Unfoldable(Exception):
+    """A reference that cannot be inlined (recursive or dangling)."""
+
+
+def _bare_type(option: Any) -> bool:
+    return isinstance(option, dict) and set(option) == {"type"} and isinstance(option["type"], str)
+
+
 def mcp_tools() -> list[Tool]:
     """The 23 tools as MCP tool objects, in registration order (tools/list is deterministic)."""
     tools = []
@@ -33,6 +77,8 @@ def mcp_tools() -> list[Tool]:
         cached = _BUILT_TOOLS.get(spec.name)
         if cached is None or cached[0] is not spec:
             tool = Tool.from_function(spec.function, name=spec.name, title=spec.title, annotations=spec.annotations)
+            if tool.fn_metadata.output_schema is not None:  # published only; results are built by the models
+                tool.fn_metadata.output_schema = compact_schema(tool.fn_metadata.output_schema)
             cached = _BUILT_TOOLS[spec.name] = (spec, tool)
         tools.append(cached[1])
     return tools

@@ -3,11 +3,12 @@ connections map to worlds."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from mcp import Client
 
-from mcp_server.server import INSTRUCTIONS, build_server
+from mcp_server.server import INSTRUCTIONS, build_server, compact_schema
 from mcp_server.tools import load_all_tools
 from mcp_server.world.store import load_template
 
@@ -83,3 +84,40 @@ async def test_the_server_clock_is_the_now_of_the_tools_in_a_fresh_episode() -> 
         assert not result.is_error, result.content
         days.append(result.structured_content["days_remaining"])  # type: ignore[index]
     assert days[0] - days[1] == 10
+
+
+def test_compact_schema_inlines_references_and_writes_nullable_types_as_lists() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "item": {"$ref": "#/$defs/Item", "description": "the item"},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
+            "when": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+        },
+        "$defs": {"Item": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"]}},
+    }
+    assert compact_schema(schema) == {
+        "type": "object",
+        "properties": {
+            "item": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"], "description": "the item"},
+            "note": {"type": ["string", "null"], "default": None},
+            "when": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
+        },
+    }
+
+
+def test_compact_schema_leaves_recursive_schemas_alone() -> None:
+    schema = {"$ref": "#/$defs/Node", "$defs": {"Node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/Node"}}}}}
+    assert compact_schema(schema) is schema
+
+
+async def test_published_output_schemas_have_no_references_and_accept_real_results() -> None:
+    """The SDK client validates every result against the published schema, so a call that returns
+    normally proves the compact schema accepts what the tool produces."""
+    order_id, _product_id = an_order_line()
+    async with Client(build_server()) as client:
+        tools = (await client.list_tools()).tools
+        result = await client.call_tool("getOrderDetails", {"order_id": order_id})
+    assert not result.is_error
+    for tool in tools:
+        assert "$ref" not in json.dumps(tool.output_schema), tool.name
