@@ -24,7 +24,15 @@ from harness.connections import EpisodeSession, WorldConnection
 from harness.errors import EpisodeInfrastructureError, ProviderError
 from harness.providers.base import Conversation, ModelTurn, Provider, ToolCall, ToolResult, ToolSchema
 from harness.tasks.models import Task
-from harness.transcript import EpisodeRecord, EpisodeStatus, Message, ToolCallRecord, Usage, WorldOutcome
+from harness.transcript import (
+    EpisodeRecord,
+    EpisodeStatus,
+    Message,
+    ToolCallRecord,
+    Usage,
+    WorldOutcome,
+    compact_exchange,
+)
 from mcp_server.episodes import EpisodeExport
 from mcp_server.world.policy import policy_prompt_text
 from mcp_server.world.store import DEFAULT_CLOCK
@@ -76,6 +84,11 @@ class _Trace:
     cost_usd: float = 0.0
     turns: int = 0
     final_reply: str | None = None
+    last_request: Any = None  # the previous full provider request, to store the next as a delta
+
+    def add_exchange(self, exchange: dict[str, Any]) -> None:
+        self.exchanges.append(compact_exchange(self.last_request, exchange))
+        self.last_request = exchange.get("request")
 
 
 class _EpisodeLoop:
@@ -109,7 +122,7 @@ class _EpisodeLoop:
         trace.turns += 1
         trace.messages.append(model_turn.as_message())
         if model_turn.exchange:
-            trace.exchanges.append(model_turn.exchange)
+            trace.add_exchange(model_turn.exchange)
         trace.usage = trace.usage + model_turn.usage
         cost = self.cost_of(model_turn.usage)  # priced per turn: some prices depend on the prompt's size
         trace.cost_usd += cost

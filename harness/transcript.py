@@ -71,7 +71,10 @@ class EpisodeRecord(BaseModel):
     stop_reason: str
     error: str | None = None
     messages: list[Message] = Field(default_factory=list)
-    exchanges: list[dict[str, Any]] = Field(default_factory=list, description="Raw provider requests and responses")
+    exchanges: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Raw provider requests and responses; requests after the first are stored as deltas (expand_requests)",
+    )
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     final_reply: str | None = None
     turns: int = 0
@@ -80,3 +83,52 @@ class EpisodeRecord(BaseModel):
     duration_s: float = 0.0
     started_at: str = ""
     world: WorldOutcome | None = None
+
+
+# --- exchanges: each request stored as a delta against the previous one ---------------------
+# A provider request re-sends the tool schemas and the whole conversation every turn, so stored
+# verbatim the exchanges of an episode grow with the square of its turns (tens of MB for a long
+# one). The agent loop stores each request after the first as the keys that changed, plus
+# ``request_delta``: the keys that are unchanged and the lists that only grew (their new tail).
+# ``expand_requests`` rebuilds every request exactly as it was sent.
+
+REQUEST_DELTA_KEY = "request_delta"
+
+
+def compact_exchange(previous_request: Any, exchange: dict[str, Any]) -> dict[str, Any]:
+    """``exchange`` with its request stored against ``previous_request`` (the full one)."""
+    request = exchange.get("request")
+    if not isinstance(previous_request, dict) or not isinstance(request, dict):
+        return exchange
+    kept: dict[str, Any] = {}
+    unchanged: list[str] = []
+    appended: dict[str, list[Any]] = {}
+    for key, value in request.items():
+        before = previous_request.get(key)
+        if isinstance(value, (list, dict)) and value and value == before:
+            unchanged.append(key)
+        elif isinstance(value, list) and isinstance(before, list) and before and value[: len(before)] == before:
+            appended[key] = value[len(before):]
+        else:
+            kept[key] = value
+    if not unchanged and not appended:
+        return exchange
+    return {**exchange, "request": kept, REQUEST_DELTA_KEY: {"unchanged": unchanged, "appended": appended}}
+
+
+def expand_requests(exchanges: list[dict[str, Any]]) -> list[Any]:
+    """Every exchange's request as it was sent (the inverse of ``compact_exchange``)."""
+    requests: list[Any] = []
+    previous: Any = None
+    for exchange in exchanges:
+        request = exchange.get("request")
+        delta = exchange.get(REQUEST_DELTA_KEY)
+        if isinstance(delta, dict) and isinstance(previous, dict) and isinstance(request, dict):
+            request = dict(request)
+            for key in delta.get("unchanged", []):
+                request[key] = previous[key]
+            for key, tail in delta.get("appended", {}).items():
+                request[key] = [*previous[key], *tail]
+        requests.append(request)
+        previous = request
+    return requests

@@ -15,7 +15,7 @@ from harness.connections import InProcessConnection
 from harness.errors import RetryableProviderError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.tasks.models import ReferenceSolution, Task
-from harness.transcript import Usage
+from harness.transcript import Usage, expand_requests
 from mcp_server.world.store import load_template
 
 TEMPLATE = load_template()
@@ -48,6 +48,7 @@ class FakeConversation:
         self.steps, self.delay_s, self.fail_at = steps, delay_s, fail_at
         self.turn = 0
         self.received: list[list[ToolResult]] = []
+        self.sent: list[dict[str, Any]] = []  # provider-native requests, as a real adapter records them
 
     async def next_turn(self) -> ModelTurn:
         self.turn += 1
@@ -57,10 +58,14 @@ class FakeConversation:
             raise RetryableProviderError("HTTP 529 overloaded, retries exhausted", status=529)
         step = self.steps(self.turn)
         usage = Usage(input_tokens=100, output_tokens=10)
+        history = [{"role": "user", "content": "task"}] + [{"role": "tool", "n": n} for n in range(len(self.received))]
+        request = {"model": "fake", "turn": self.turn, "tools": [{"name": "searchCustomers"}], "messages": history}
+        self.sent.append(request)
+        exchange = {"request": request, "response": {"turn": self.turn}}
         if isinstance(step, str):
-            return ModelTurn(text=step, tool_calls=[], usage=usage, stop_reason="end_turn", exchange={"turn": self.turn})
+            return ModelTurn(text=step, tool_calls=[], usage=usage, stop_reason="end_turn", exchange=exchange)
         calls = [ToolCall(id=f"call-{self.turn}-{i}", name=name, arguments=args) for i, (name, args) in enumerate(step)]
-        return ModelTurn(text="", tool_calls=calls, usage=usage, stop_reason="tool_use", exchange={"turn": self.turn})
+        return ModelTurn(text="", tool_calls=calls, usage=usage, stop_reason="tool_use", exchange=exchange)
 
     def add_tool_results(self, results: list[ToolResult]) -> None:
         self.received.append(results)
@@ -109,8 +114,17 @@ async def test_a_tool_call_and_a_final_reply_make_a_completed_episode() -> None:
     assert call.result == json.dumps(found, ensure_ascii=False, separators=(",", ":"))  # compact, not indented
     assert [m.role for m in record.messages] == ["system", "user", "assistant", "tool", "assistant"]
     assert provider.conversation.received[0][0].text == call.result
-    assert record.usage.input_tokens == 200 and record.exchanges == [{"turn": 1}, {"turn": 2}]
+    assert record.usage.input_tokens == 200 and [e["response"] for e in record.exchanges] == [{"turn": 1}, {"turn": 2}]
     assert record.world is not None and record.world.changes == [] and record.world.content_hash == TEMPLATE.content_hash
+
+
+async def test_requests_are_stored_as_deltas_that_expand_to_exactly_what_was_sent() -> None:
+    provider = FakeProvider(lambda turn: [("searchCustomers", {"customer_id": "cus-00001"})] if turn < 4 else "Done.")
+    record = await run(provider)
+    assert expand_requests(record.exchanges) == provider.conversation.sent
+    later = record.exchanges[3]
+    assert set(later["request"]) == {"model", "turn"}  # the tool schemas and old messages are not repeated
+    assert later["request_delta"] == {"unchanged": ["tools"], "appended": {"messages": [{"role": "tool", "n": 2}]}}
 
 
 async def test_the_model_gets_the_policy_prompt_every_tool_and_the_task_prompt() -> None:
