@@ -28,6 +28,7 @@ touch (see replay.py), as are types that tools read without the task naming an i
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -44,10 +45,14 @@ ID_PREFIXES: dict[str, str] = {
 TABLE_TYPES: dict[str, str] = {table: name for name, table in {**SUPPORTING_TYPES, **ENTITY_TYPES}.items()}
 
 
+_ID_REST = re.compile(r"[a-z0-9][a-z0-9-]*")
+
+
 def table_of_id(value: str) -> str | None:
     """The table an id belongs to by its prefix, or None if the string is not an id."""
     prefix, dash, rest = value.partition("-")
-    if not dash or not rest or prefix not in ID_PREFIXES:
+    # An id is one token: free text that merely starts with an id ("ord-250327-332 (late)") is not one.
+    if not dash or not rest or prefix not in ID_PREFIXES or not _ID_REST.fullmatch(rest):
         return None
     return ID_PREFIXES[prefix]
 
