@@ -76,7 +76,7 @@ def promo_share(line_gross: Decimal, order_subtotal: Decimal | float, order_prom
 ORDER_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "pending": ("paid", "cancelled", "backorder"),
     "paid": ("fulfilled", "cancelled", "backorder", "refund_requested"),
-    "backorder": ("paid", "fulfilled", "cancelled"),
+    "backorder": ("paid", "fulfilled"),
     "fulfilled": ("refund_requested", "partially_refunded", "refunded"),
     "refund_requested": ("partially_refunded", "refunded", "fulfilled"),
     "partially_refunded": ("refunded", "refund_requested"),
