@@ -1,0 +1,117 @@
+"""The generated training split: reproducible, disjoint from the held-out tasks, well formed."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from harness.tasks.entities import task_ids
+from harness.tasks.generate.build import PREFIX, generate, registry, write
+from harness.tasks.generate.core import Exclusions, World, date_pattern, heldout_tasks
+from harness.tasks.loader import load_suite
+from harness.tasks.validate import validate_suite
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture(scope="module")
+def generated() -> dict[str, str]:
+    return generate(ROOT)
+
+
+@pytest.fixture(scope="module")
+def train() -> list:
+    return load_suite(ROOT, "train")
+
+
+def test_committed_training_files_equal_a_fresh_generation(generated: dict[str, str]) -> None:
+    committed = {
+        f"{folder}/{path.name}": path.read_text(encoding="utf-8")
+        for folder in ("tasks/train", "rubrics/train")
+        for path in sorted((ROOT / folder).glob(f"{PREFIX}*.json"))
+    }
+    stale = sorted(set(committed) - set(generated))
+    missing = sorted(set(generated) - set(committed))
+    changed = sorted(p for p in set(generated) & set(committed) if generated[p] != committed[p])
+    assert not (stale or missing or changed), (
+        "tasks/train is out of date (did tasks/heldout change?): run `python -m harness.tasks.generate`. "
+        f"stale {stale[:3]}, missing {missing[:3]}, changed {changed[:3]}"
+    )
+
+
+def test_generation_is_byte_identical_when_repeated(generated: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "tasks" / "heldout").mkdir(parents=True)
+    for path in sorted((ROOT / "tasks" / "heldout").glob("*.json")):
+        (tmp_path / "tasks" / "heldout" / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    write(tmp_path, generate(tmp_path))
+    again = {f"{f}/{p.name}": p.read_text(encoding="utf-8") for f in ("tasks/train", "rubrics/train") for p in sorted((tmp_path / f).glob("*.json"))}
+    assert again == generated
+
+
+def test_write_removes_stale_generated_files_but_keeps_hand_written_ones(tmp_path: Path) -> None:
+    folder = tmp_path / "tasks" / "train"
+    folder.mkdir(parents=True)
+    (folder / "tr-gone-0001.json").write_text("{}", encoding="utf-8")
+    (folder / "hand-written.json").write_text("{}", encoding="utf-8")
+    written, removed = write(tmp_path, {"tasks/train/tr-new-0001.json": "{}\n"})
+    assert (written, removed) == (1, 1)
+    assert sorted(p.name for p in folder.iterdir()) == ["hand-written.json", "tr-new-0001.json"]
+
+
+def test_no_training_task_uses_an_entity_of_a_heldout_task(train: list) -> None:
+    world = World.load()
+    excluded = Exclusions.from_heldout(world, heldout_tasks(ROOT))
+    clashes = {pair.task.id: sorted(set(task_ids(pair.task)) & excluded.ids) for pair in train}
+    assert {k: v for k, v in clashes.items() if v} == {}
+
+
+def test_training_split_has_at_least_a_thousand_tasks_in_every_category(train: list) -> None:
+    assert len(train) >= 1000
+    categories = Counter(pair.task.category for pair in train)
+    assert set(categories) == {"information_retrieval", "communication", "reasoning", "multi_step"}
+    difficulties = Counter(pair.task.difficulty for pair in train)
+    assert set(difficulties) == {"easy", "medium", "hard"}
+    assert Counter(pair.task.requester for pair in train)["employee"] >= len(train) // 5
+
+
+def test_every_generated_task_names_its_family_and_has_four_to_eight_criteria(train: list) -> None:
+    families = set(registry())
+    for pair in train:
+        assert pair.task.family in families and pair.task.id.startswith(f"{PREFIX}{pair.task.family}-")
+        assert 4 <= len(pair.rubric.criteria) <= 8, pair.task.id
+
+
+def test_each_family_draws_from_its_own_seeded_generator() -> None:
+    world = World.load()
+    builder, _ = registry()["order-status"]
+    first = builder(world, random.Random("7:order-status"), Exclusions())
+    second = builder(world, random.Random("7:order-status"), Exclusions())
+    other = builder(world, random.Random("8:order-status"), Exclusions())
+    assert [i.prompt for i in first] == [i.prompt for i in second] != [i.prompt for i in other]
+
+
+def test_date_pattern_accepts_common_spellings_and_rejects_neighbouring_days() -> None:
+    import re
+    from datetime import date
+
+    pattern = re.compile(date_pattern(date(2025, 9, 1)), re.IGNORECASE)
+    for text in ("2025-09-01", "September 1, 2025", "Sep 1", "1 September", "9/1/2025", "September 1st"):
+        assert pattern.search(text), text
+    for text in ("September 15", "2025-09-11", "9/11/2025", "21 September"):
+        assert not pattern.search(text), text
+
+
+@pytest.mark.slow
+async def test_every_training_task_validates(train: list) -> None:
+    results = await validate_suite(train)
+    assert {r.task_id: r.failures for r in results if not r.ok} == {}
+
+
+def test_generated_json_is_sorted_and_stable(generated: dict[str, str]) -> None:
+    assert list(generated) == sorted(generated)
+    sample = json.loads(next(iter(generated.values())))
+    assert sample  # parses
