@@ -226,7 +226,7 @@ def product_month_count(world: World, rng: random.Random, exclusions: Exclusions
 
 
 FAMILIES = {
-    "order-status": (order_status, 80),
-    "warranty-end": (warranty_end, 70),
-    "product-month-count": (product_month_count, 60),
+    "order-status": (order_status, 130),
+    "warranty-end": (warranty_end, 130),
+    "product-month-count": (product_month_count, 90),
 }

@@ -254,6 +254,6 @@ def process_return(world: World, rng: random.Random, exclusions: Exclusions) -> 
 
 FAMILIES = {
     "return-window": (return_window, 75),
-    "refund-quote": (refund_quote, 70),
+    "refund-quote": (refund_quote, 100),
     "process-return": (process_return, 75),
 }
