@@ -81,20 +81,43 @@ async def _connected(client: Client, what: str) -> AsyncIterator[None]:
         raise body_error
 
 
+class ToolListingCache:
+    """What every episode of a run would otherwise fetch and compile again: the tool list and the
+    MCP client's compiled output-schema validators.
+
+    ``mcp.ClientSession`` compiles a JSON-schema validator per tool per session (checking the
+    schema against the meta-schema first); with one session per episode that was three quarters
+    of the harness's CPU over HTTP. The caches are the session's own (private) dictionaries,
+    shared by every session of the run, which is sound because every session talks to the same
+    server. If a future SDK renames them, sharing silently stops and only speed is lost."""
+
+    def __init__(self) -> None:
+        self.tools: list[Tool] | None = None
+        self._schemas: dict[str, Any] = {}
+        self._validators: dict[str, Any] = {}
+
+    def share_with(self, client: Client) -> None:
+        session = client.session
+        if hasattr(session, "_tool_output_schemas") and hasattr(session, "_tool_output_validators"):
+            session._tool_output_schemas = self._schemas
+            session._tool_output_validators = self._validators
+
+
 class EpisodeSession:
     """One episode's view of the world: its tools, calls into its private world, and its export."""
 
     def __init__(
-        self, client: Client, episode_id: str, meta: dict[str, Any] | None, tools: list[Tool] | None = None
+        self, client: Client, episode_id: str, meta: dict[str, Any] | None, cache: ToolListingCache | None = None
     ) -> None:
         self.episode_id = episode_id
         self._client = client
         self._meta = meta
-        self._tools = tools  # known already when the client is shared by the whole run
+        self._cache = cache
 
     async def list_tools(self) -> list[Tool]:
-        if self._tools is not None:
-            return list(self._tools)
+        """Every tool the server lists (fetched once per run when the run shares a cache)."""
+        if self._cache is not None and self._cache.tools is not None:
+            return list(self._cache.tools)
         with infrastructure_errors("listing tools"):
             tools: list[Tool] = []
             cursor: str | None = None
@@ -103,7 +126,10 @@ class EpisodeSession:
                 tools.extend(page.tools)
                 cursor = page.next_cursor
                 if not cursor:
-                    return tools
+                    break
+        if self._cache is not None:
+            self._cache.tools = tools
+        return list(tools)
 
     async def call_tool(self, name: str, arguments: dict[str, Any]) -> CallToolResult:
         """Call a tool. Failures the model caused come back as ``is_error`` results; broken
@@ -137,6 +163,7 @@ class WorldConnection(ABC):
 
     def __init__(self, *, call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> None:
         self.call_timeout_s = call_timeout_s
+        self.tool_cache = ToolListingCache()
 
     @abstractmethod
     def episode(self, episode_id: str, clock: str | None) -> AbstractAsyncContextManager[EpisodeHandle]:
@@ -190,7 +217,6 @@ class InProcessConnection(WorldConnection):
         self.registry = EpisodeRegistry(self.template, max_episodes=max_episodes)
         self.server = build_server(registry=self.registry)
         self._shared: Client | None = None
-        self._shared_tools: list[Tool] | None = None
 
     def _client(self) -> Client:
         return Client(self.server, read_timeout_seconds=self.call_timeout_s)
@@ -200,11 +226,10 @@ class InProcessConnection(WorldConnection):
         with infrastructure_errors("the in-process MCP client"):
             await client.__aenter__()
         self._shared = client
-        self._shared_tools = await EpisodeSession(client, "tool-listing", None).list_tools()
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        client, self._shared, self._shared_tools = self._shared, None, None
+        client, self._shared = self._shared, None
         if client is not None:
             with contextlib.suppress(Exception):
                 await client.__aexit__(None, None, None)
@@ -216,12 +241,13 @@ class InProcessConnection(WorldConnection):
         meta = _episode_meta(episode_id, clock)
         try:
             if self._shared is not None:
-                handle = EpisodeHandle(EpisodeSession(self._shared, episode_id, meta, self._shared_tools))
+                handle = EpisodeHandle(EpisodeSession(self._shared, episode_id, meta, self.tool_cache))
                 yield handle
             else:
                 client = self._client()
                 async with _connected(client, "the in-process MCP client"):
-                    handle = EpisodeHandle(EpisodeSession(client, episode_id, meta))
+                    self.tool_cache.share_with(client)
+                    handle = EpisodeHandle(EpisodeSession(client, episode_id, meta, self.tool_cache))
                     yield handle
             handle.export = await self.registry.close(episode_id)
         finally:
@@ -255,7 +281,8 @@ class StdioConnection(WorldConnection):
             )
             client = Client(params, read_timeout_seconds=self.call_timeout_s)
             async with _connected(client, f"the stdio server ({' '.join(self.command)})"):
-                handle = EpisodeHandle(EpisodeSession(client, episode_id, _episode_meta(episode_id, clock)))
+                self.tool_cache.share_with(client)
+                handle = EpisodeHandle(EpisodeSession(client, episode_id, _episode_meta(episode_id, clock), self.tool_cache))
                 yield handle
             # Leaving the client closed the server's stdin and waited for the process to exit.
             handle.export = _read_export(Path(scratch) / f"{episode_id}.json")
@@ -284,13 +311,20 @@ class HttpConnection(WorldConnection):
             raise ConfigurationError(f"--server-url must be an http(s) URL, got {server_url!r}")
         self.root = url[: -len("/mcp")] if url.endswith("/mcp") else url
         self.mcp_url = f"{self.root}/mcp"
+        # One connection pool (and TLS context) for the run; each episode's client borrows it.
+        self._transport = httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=200))
 
     def _client(self, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
         headers = dict(headers or {})
         token = os.environ.get(TOKEN_ENV)
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        return httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(self.call_timeout_s, connect=10.0))
+        return httpx2.AsyncClient(
+            transport=_Borrowed(self._transport), headers=headers, timeout=httpx2.Timeout(self.call_timeout_s, connect=10.0)
+        )
+
+    async def aclose(self) -> None:
+        await self._transport.aclose()
 
     async def world_hash(self) -> str:
         async with self._client() as http:
@@ -310,7 +344,8 @@ class HttpConnection(WorldConnection):
                 transport = streamable_http_client(self.mcp_url, http_client=http)
                 client = Client(transport, read_timeout_seconds=self.call_timeout_s)
                 async with _connected(client, f"the MCP server at {self.mcp_url}"):
-                    handle = EpisodeHandle(EpisodeSession(client, episode_id, None))
+                    self.tool_cache.share_with(client)
+                    handle = EpisodeHandle(EpisodeSession(client, episode_id, None, self.tool_cache))
                     yield handle
                 handle.export = await self._close(http, episode_id)
             except BaseException:
@@ -327,6 +362,19 @@ class HttpConnection(WorldConnection):
                 return None  # the episode never touched the world, so the server never created it
             response.raise_for_status()
             return EpisodeExport.model_validate_json(response.content)
+
+
+class _Borrowed(httpx2.AsyncBaseTransport):
+    """A run-wide transport lent to one episode's client: closing that client leaves it open."""
+
+    def __init__(self, shared: httpx2.AsyncBaseTransport) -> None:
+        self._shared = shared
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        return await self._shared.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        return None
 
 
 def open_connection(

@@ -139,6 +139,7 @@ def write_manifest(out_dir: Path, manifest: Manifest) -> None:
     """Atomically (temp file + rename), so a crash never leaves half a manifest."""
     out_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=out_dir, prefix=".manifest.", suffix=".tmp")
+    os.fchmod(fd, 0o644)  # mkstemp makes it private; a manifest is meant to be read by anyone
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(manifest.model_dump_json(indent=2))
         handle.flush()

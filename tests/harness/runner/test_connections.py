@@ -64,12 +64,15 @@ async def test_an_http_episode_uses_its_header_and_the_server_retires_it_afterwa
     with anyio.fail_after(60):
         async with http_server() as url:
             connection = HttpConnection(url)
-            assert await connection.world_hash() == TEMPLATE.content_hash
-            records = await asyncio.gather(
-                *(run_episode(provider=ReplayModel(), connection=connection, task=task, trial=n, episode_id=f"http-ep-{n}") for n in (1, 2))
-            )
-            async with connection._client() as http:
-                listed = (await http.get(url.removesuffix("/mcp") + "/episodes")).json()["episodes"]
+            try:
+                assert await connection.world_hash() == TEMPLATE.content_hash
+                records = await asyncio.gather(
+                    *(run_episode(provider=ReplayModel(), connection=connection, task=task, trial=n, episode_id=f"http-ep-{n}") for n in (1, 2))
+                )
+                async with connection._client() as http:
+                    listed = (await http.get(url.removesuffix("/mcp") + "/episodes")).json()["episodes"]
+            finally:
+                await connection.aclose()
     for record in records:
         assert record.status == "completed", record.error
         assert record.world is not None and record.world.clock == CLOCK
@@ -81,10 +84,12 @@ async def test_an_unreachable_server_makes_an_infrastructure_error_not_a_model_f
     sock = free_loopback_socket()
     port = sock.getsockname()[1]
     sock.close()  # nothing listens there now
-    with anyio.fail_after(30):
-        record = await run_episode(
-            provider=ReplayModel(), connection=HttpConnection(f"http://127.0.0.1:{port}/mcp"), task=hold_task(), trial=1, episode_id="x-1"
-        )
+    connection = HttpConnection(f"http://127.0.0.1:{port}/mcp")
+    try:
+        with anyio.fail_after(30):
+            record = await run_episode(provider=ReplayModel(), connection=connection, task=hold_task(), trial=1, episode_id="x-1")
+    finally:
+        await connection.aclose()
     assert record.status == "error" and record.stop_reason == "connection" and record.turns == 0
 
 
@@ -114,3 +119,27 @@ async def test_a_server_side_episode_failure_surfaces_as_an_infrastructure_error
                 await handle.session.call_tool("searchCustomers", {"customer_id": "cus-00001"})
     finally:
         await connection.aclose()
+
+
+async def test_episodes_of_one_run_fetch_the_tool_list_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from mcp import Client
+
+    listings = 0
+    original = Client.list_tools
+
+    async def counting(self: Client, **kwargs: object) -> object:
+        nonlocal listings
+        listings += 1
+        return await original(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Client, "list_tools", counting)
+    connection = InProcessConnection(TEMPLATE)
+    try:
+        for n in (1, 2, 3):  # outside `async with connection`: a client per episode
+            async with connection.episode(f"listing-{n}", None) as handle:
+                assert len(await handle.session.list_tools()) >= 20
+                result = await handle.session.call_tool("searchCustomers", {"customer_id": "cus-00001"})
+                assert not result.is_error
+    finally:
+        await connection.aclose()
+    assert listings == 1
