@@ -47,7 +47,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--episode-timeout", type=float, default=None, metavar="SECONDS",
                         help="wall-clock limit per episode, recorded as timeout (default 1800; 0 = none)")
     parser.add_argument("--max-cost", type=float, default=None, metavar="USD",
-                        help="stop starting episodes once this much is spent (running ones finish)")
+                        help="stop starting episodes once DIR's runs have spent this much, earlier invocations "
+                        "included (running episodes finish)")
     parser.add_argument("--dry-run", action="store_true", help="estimate tokens and cost, run nothing")
     parser.add_argument("--price-table", type=Path, help="JSON file of prices (USD per million tokens) over the built-in table")
     settings = parser.add_argument_group("model settings")

@@ -21,6 +21,7 @@ from mcp.types import Tool
 from pydantic import BaseModel, Field
 
 from harness.errors import ManifestMismatchError
+from harness.runner.transcripts import TRANSCRIPTS_FILE
 from harness.tasks.models import Rubric, Task
 
 MANIFEST_FILE = "manifest.json"
@@ -151,6 +152,12 @@ def reconcile(out_dir: Path, manifest: Manifest) -> Manifest:
     """Check a resumed directory against the new manifest and save it. Raises
     ``ManifestMismatchError`` naming every difference."""
     existing = load_manifest(out_dir)
+    transcripts = out_dir / TRANSCRIPTS_FILE
+    if existing is None and transcripts.exists() and transcripts.stat().st_size:
+        raise ManifestMismatchError(
+            f"{out_dir} holds transcripts but no {MANIFEST_FILE}, so nothing says how they were made; "
+            "use a new --out directory"
+        )
     if existing is not None:
         found = differences(existing, manifest)
         if found:

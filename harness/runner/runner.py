@@ -71,7 +71,8 @@ class RunSummary:
     statuses: Counter[str] = field(default_factory=Counter)  # records written by this run
     not_started: int = 0  # left out because --max-cost was reached
     errors_remaining: int = 0  # keys whose latest record is an infrastructure error
-    spent_usd: float = 0.0
+    spent_usd: float = 0.0  # by this invocation
+    spent_before_usd: float = 0.0  # by earlier invocations on the same directory
     estimate: CostEstimate | None = None
 
     @property
@@ -83,7 +84,8 @@ class RunSummary:
         finished = sum(n for status, n in self.statuses.items() if status != "error")
         by_status = ", ".join(f"{n} {status}" for status, n in sorted(self.statuses.items()) if status != "error")
         lines = [f"{finished} episodes finished in this run" + (f" ({by_status})" if by_status else "")
-                 + f"; {self.skipped} already done before; ${self.spent_usd:.4f} spent."]
+                 + f"; {self.skipped} already done before; ${self.spent_usd:.4f} spent"
+                 + (f" (${self.spent_before_usd + self.spent_usd:.4f} in this directory)." if self.spent_before_usd else ".")]
         if self.errors_remaining:
             lines.append(f"{self.errors_remaining} episodes ended in infrastructure errors: run the same command again to retry them.")
         if self.not_started:
@@ -188,16 +190,25 @@ async def _run(
     latest = {key: record.status for key, record in log.records.items()}  # kept current as records land
     wanted = [(pair.task, trial) for pair in suite for trial in range(1, config.trials + 1)]
     queue = deque((task, trial) for task, trial in wanted if latest.get(episode_key(task.id, trial), "error") == "error")
-    summary = RunSummary(planned=len(wanted), skipped=len(wanted) - len(queue))
+    summary = RunSummary(planned=len(wanted), skipped=len(wanted) - len(queue), spent_before_usd=log.spent_usd)
     progress = progress_factory(len(wanted), already_done=summary.skipped, stream=out)
     budget_hit = asyncio.Event()
+
+    def check_budget() -> None:
+        # The budget is the directory's: what earlier invocations spent counts too.
+        total = summary.spent_before_usd + summary.spent_usd
+        if config.max_cost_usd is not None and total >= config.max_cost_usd and not budget_hit.is_set():
+            budget_hit.set()
+            progress.note(f"--max-cost ${config.max_cost_usd:g} reached (${total:.4f} spent in {config.out_dir}): "
+                          "no new episodes start; those running finish")
 
     def spend(usd: float) -> None:
         summary.spent_usd += usd
         progress.add_cost(usd)
-        if config.max_cost_usd is not None and summary.spent_usd >= config.max_cost_usd and not budget_hit.is_set():
-            budget_hit.set()
-            progress.note(f"--max-cost ${config.max_cost_usd:g} reached: no new episodes start; those running finish")
+        check_budget()
+
+    if queue:
+        check_budget()
 
     async def one(task: Task, trial: int) -> EpisodeRecord:
         try:

@@ -30,6 +30,7 @@ class TranscriptLog:
     torn_tail: bool = False  # the last line was cut off mid-write (ignored)
     bad_lines: list[int] = field(default_factory=list)  # complete lines that do not parse (ignored)
     valid_length: int = 0  # bytes up to the end of the last complete line
+    spent_usd: float = 0.0  # over every record, superseded ones included: they were paid for too
 
 
 def read_transcripts(path: Path) -> TranscriptLog:
@@ -55,6 +56,7 @@ def read_transcripts(path: Path) -> TranscriptLog:
             log.bad_lines.append(number)
             continue
         log.records[record.key] = record
+        log.spent_usd += record.cost_usd
     return log
 
 

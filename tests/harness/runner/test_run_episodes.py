@@ -109,6 +109,14 @@ async def test_resuming_with_a_different_configuration_is_refused(task_root: Pat
         await execute_run(config(task_root, out, trials=1), provider=ReplayModel(), stream=io.StringIO())
 
 
+async def test_a_directory_with_transcripts_but_no_manifest_is_refused(task_root: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    await execute_run(config(task_root, out, trials=1), provider=ReplayModel(), stream=io.StringIO())
+    (out / "manifest.json").unlink()
+    with pytest.raises(ManifestMismatchError, match="no manifest.json"):
+        await execute_run(config(task_root, out, trials=1), provider=ReplayModel(), stream=io.StringIO())
+
+
 async def test_more_trials_on_the_same_directory_only_run_the_new_ones(task_root: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     await execute_run(config(task_root, out, trials=1), provider=ReplayModel(), stream=io.StringIO())
@@ -129,6 +137,12 @@ async def test_max_cost_stops_new_episodes_while_running_ones_finish(task_root: 
     assert {r.status for r in records} == {"completed"}  # the episodes in flight were finished, not cut off
     assert summary.spent_usd == pytest.approx(sum(r.cost_usd for r in records)) and summary.spent_usd >= 3.0
     assert len(records) <= 3  # two turns ($2) per episode: at most one start after $3 was reached, per worker
+
+    again = ReplayModel()  # the budget belongs to the directory: a resume with it starts nothing
+    resumed = await execute_run(
+        config(task_root, out, concurrency=2, max_cost_usd=3.0, price_table=prices), provider=again, stream=io.StringIO()
+    )
+    assert again.opened == [] and resumed.not_started == 8 - len(records) and resumed.spent_before_usd == summary.spent_usd
 
 
 async def test_a_dry_run_estimates_the_cost_and_runs_nothing(task_root: Path, tmp_path: Path) -> None:
