@@ -239,7 +239,9 @@ def main() -> int:
         return 0
     load_template()  # build or read the world cache outside the timings
     import harness.providers.registry  # noqa: F401 - SDK imports (seconds) are start-up, not per-run work
-    results: dict[str, Any] = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count()}}
+    results: dict[str, Any] = {
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
+    }
     if args.part in ("overhead", "all"):
         results["overhead"] = asyncio.run(bench_overhead(args.episodes, args.concurrency, args.turns - 1))
     if args.part in ("latency", "all"):
@@ -248,6 +250,8 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
+    machine = results["machine"]
+    print(f"machine: {machine['cpus']} CPUs, load average {machine['load_average_1m']} at start, Python {machine['python']}")
     if "overhead" in results:
         o = results["overhead"]
         print(f"(a) harness overhead, scripted/reference in-process: {o['episodes']} episodes x {o['tool_calls_per_episode']} "

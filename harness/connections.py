@@ -104,7 +104,7 @@ class ToolListingCache:
 
 
 class EpisodeSession:
-    """One episode's view of the world: its tools, calls into its private world, and its export."""
+    """One episode's view of the world: the tool list and calls into its private world."""
 
     def __init__(
         self, client: Client, episode_id: str, meta: dict[str, Any] | None, cache: ToolListingCache | None = None
