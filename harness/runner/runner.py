@@ -12,7 +12,6 @@ import os
 import sys
 import traceback
 from collections import Counter, deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -135,7 +134,6 @@ async def execute_run(
     provider: Provider | None = None,
     connection: WorldConnection | None = None,
     stream: TextIO | None = None,
-    progress_factory: Callable[..., Progress] = Progress,
 ) -> RunSummary:
     """Run (or resume) the configured episodes. ``provider`` and ``connection`` default to the
     ones the config names; both are closed at the end only if this function created them."""
@@ -157,7 +155,7 @@ async def execute_run(
                 if config.dry_run:
                     return _dry_run(config, suite, await world.list_tools(), prices)
                 assert model is not None
-                return await _run(config, suite, model, world, prices, out, progress_factory)
+                return await _run(config, suite, model, world, prices, out)
         finally:
             if own_connection:
                 await world.aclose()
@@ -174,7 +172,7 @@ def _dry_run(config: RunConfig, suite: list[TaskWithRubric], tools: list[Tool], 
 
 async def _run(
     config: RunConfig, suite: list[TaskWithRubric], provider: Provider, world: WorldConnection,
-    prices: PriceTable, out: TextIO, progress_factory: Callable[..., Progress],
+    prices: PriceTable, out: TextIO,
 ) -> RunSummary:
     tools = await world.list_tools()
     world_hash = await world.world_hash()
@@ -191,7 +189,7 @@ async def _run(
     wanted = [(pair.task, trial) for pair in suite for trial in range(1, config.trials + 1)]
     queue = deque((task, trial) for task, trial in wanted if latest.get(episode_key(task.id, trial), "error") == "error")
     summary = RunSummary(planned=len(wanted), skipped=len(wanted) - len(queue), spent_before_usd=log.spent_usd)
-    progress = progress_factory(len(wanted), already_done=summary.skipped, stream=out)
+    progress = Progress(len(wanted), already_done=summary.skipped, stream=out)
     budget_hit = asyncio.Event()
 
     def check_budget() -> None:
