@@ -4,8 +4,10 @@ The protocol follows the original benchmark: the system prompt is the company po
 task's world date, the model sees every tool the server lists, the task arrives as one user
 message, and the model calls tools until it replies without a tool call. Tool errors go back to
 the model as tool results. A turn cap and a wall-clock cap end runaway episodes; both are recorded
-as the model's result (``max_turns`` / ``timeout``). Provider and connection failures are recorded
-as ``error``: infrastructure, never graded.
+as the model's result (``max_turns`` / ``timeout``). Time the provider spends waiting out rate
+limits and outages (``backoff_sleep``) extends the wall-clock cap, so an overloaded provider never
+turns into a ``timeout`` charged to the model. Provider and connection failures are recorded as
+``error``: infrastructure, never graded.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -45,6 +48,20 @@ DEFAULT_EPISODE_TIMEOUT_S = 1800.0
 class EpisodeLimits:
     max_turns: int = DEFAULT_MAX_TURNS
     timeout_s: float | None = DEFAULT_EPISODE_TIMEOUT_S  # None: no wall-clock limit
+
+
+# The deadline of the episode running in the current task, if it has one.
+_episode_deadline: ContextVar[asyncio.Timeout | None] = ContextVar("corecraft_episode_deadline", default=None)
+
+
+async def backoff_sleep(seconds: float) -> None:
+    """The providers' retry sleep: waits, and moves the current episode's deadline back by as
+    much, because waiting out a provider's failure is not the model's time."""
+    deadline = _episode_deadline.get()
+    when = deadline.when() if deadline is not None else None
+    if deadline is not None and when is not None:
+        deadline.reschedule(when + seconds)
+    await asyncio.sleep(seconds)
 
 
 def system_prompt(task: Task) -> str:
@@ -187,12 +204,16 @@ async def run_episode(
             deadline = asyncio.timeout(limits.timeout_s)
             try:
                 async with deadline:
-                    status, stop_reason = await loop.run(limits.max_turns)
+                    token = _episode_deadline.set(deadline)
+                    try:
+                        status, stop_reason = await loop.run(limits.max_turns)
+                    finally:
+                        _episode_deadline.reset(token)
             except TimeoutError:
                 if not deadline.expired():
                     raise  # some library's own TimeoutError, not our limit
                 status = "timeout"
-                stop_reason = f"the episode reached its wall-clock limit of {limits.timeout_s:g} s"
+                stop_reason = f"the episode reached its wall-clock limit of {limits.timeout_s:g} s (provider back-off excluded)"
         world = _world_outcome(handle.export, task, world_hash or connection.content_hash)
     except ProviderError as exc:
         status, stop_reason, error = "error", f"provider: {type(exc).__name__}", str(exc)

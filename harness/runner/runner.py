@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from mcp.types import Tool
 
-from harness.agent import EpisodeLimits, episode_key, run_episode, system_prompt
+from harness.agent import EpisodeLimits, backoff_sleep, episode_key, run_episode, system_prompt
 from harness.connections import ConnectionKind, WorldConnection, open_connection
 from harness.errors import ConfigurationError
 from harness.pricing import PriceTable, load_price_table
@@ -125,7 +125,7 @@ def default_provider(config: RunConfig) -> Provider:
     from harness.providers.registry import check_credentials, create_provider
 
     check_credentials(config.model, config.base_url)
-    return create_provider(config.model, config.settings, base_url=config.base_url)
+    return create_provider(config.model, config.settings, base_url=config.base_url, sleep=backoff_sleep)
 
 
 async def execute_run(

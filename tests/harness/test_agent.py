@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from mcp.types import CallToolResult, TextContent
 
-from harness.agent import EpisodeLimits, render_tool_result, run_episode
+from harness.agent import EpisodeLimits, backoff_sleep, render_tool_result, run_episode
 from harness.connections import InProcessConnection
 from harness.errors import RetryableProviderError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
@@ -44,14 +44,16 @@ def make_task(prompt: str = "What loyalty tier is customer cus-00001 in?", clock
 
 
 class FakeConversation:
-    def __init__(self, steps: Callable[[int], Step], delay_s: float, fail_at: int | None) -> None:
-        self.steps, self.delay_s, self.fail_at = steps, delay_s, fail_at
+    def __init__(self, steps: Callable[[int], Step], delay_s: float, fail_at: int | None, backoff_s: float = 0.0) -> None:
+        self.steps, self.delay_s, self.fail_at, self.backoff_s = steps, delay_s, fail_at, backoff_s
         self.turn = 0
         self.received: list[list[ToolResult]] = []
         self.sent: list[dict[str, Any]] = []  # provider-native requests, as a real adapter records them
 
     async def next_turn(self) -> ModelTurn:
         self.turn += 1
+        if self.backoff_s:
+            await backoff_sleep(self.backoff_s)  # as an adapter does while a provider is rate-limited
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         if self.fail_at == self.turn:
@@ -75,8 +77,10 @@ class FakeProvider:
     model = "fake/scripted-turns"
     settings: dict[str, Any] = {"max_tokens": 100}
 
-    def __init__(self, steps: Callable[[int], Step], *, delay_s: float = 0.0, fail_at: int | None = None) -> None:
-        self.conversation = FakeConversation(steps, delay_s, fail_at)
+    def __init__(
+        self, steps: Callable[[int], Step], *, delay_s: float = 0.0, fail_at: int | None = None, backoff_s: float = 0.0
+    ) -> None:
+        self.conversation = FakeConversation(steps, delay_s, fail_at, backoff_s)
         self.opened: dict[str, Any] = {}
 
     def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> FakeConversation:
@@ -186,6 +190,13 @@ async def test_an_episode_past_its_wall_clock_limit_ends_as_timeout_with_its_par
     record = await run(provider, limits=EpisodeLimits(max_turns=10_000, timeout_s=0.3))
     assert record.status == "timeout" and "wall-clock" in record.stop_reason
     assert record.turns >= 1 and record.world is not None
+
+
+async def test_time_spent_backing_off_from_a_failing_provider_does_not_count_toward_the_wall_clock_limit() -> None:
+    steps = script([("searchCustomers", {"customer_id": "cus-00001"})], "Gold.")
+    provider = FakeProvider(steps, backoff_s=0.25)
+    record = await run(provider, limits=EpisodeLimits(timeout_s=0.2))
+    assert (record.status, record.final_reply) == ("completed", "Gold.")
 
 
 async def test_a_provider_failure_is_an_infrastructure_error_not_a_model_failure() -> None:
