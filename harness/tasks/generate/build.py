@@ -19,11 +19,11 @@ PREFIX = "tr-"
 def registry() -> dict[str, tuple[Family, int]]:
     """Family name -> (builder, how many instances at most)."""
     from harness.tasks.generate import families_lookup, families_orders, families_returns, families_tickets
-    from harness.tasks.generate import families_builds, families_comms, families_workflows
+    from harness.tasks.generate import families_builds, families_comms, families_messages, families_workflows
 
     found: dict[str, tuple[Family, int]] = {}
     for module in (families_lookup, families_returns, families_orders, families_tickets, families_builds, families_comms,
-                   families_workflows):
+                   families_messages, families_workflows):
         found.update(module.FAMILIES)
     return found
 
