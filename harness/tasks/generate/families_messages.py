@@ -69,7 +69,7 @@ def kb_answer(world: World, rng: random.Random, exclusions: Exclusions) -> list[
                            "WHERE i.product_id = ? AND o.status IN ('fulfilled', 'paid') ORDER BY o.id", (product["id"],))
         buyers = [b for b in buyers if exclusions.allows(b["customer_id"], b["order_id"])]
         rng.shuffle(buyers)
-        for buyer in buyers[:5]:
+        for buyer in buyers[:10]:
             customer = world.customer(buyer["customer_id"])
             symptom = rng.choice(SYMPTOM[kind])
             prompt = pick(rng, [
@@ -150,8 +150,9 @@ NO_SHIPPING_REFUND = r"(refund (of |for )?(the |your )?shipping|shipping (cost|f
 def shipment_exception(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
     rows = world.all("SELECT s.*, o.customer_id, o.created_at AS ordered_at FROM shipments s JOIN orders o ON o.id = s.order_id "
                      "WHERE s.status IN ('exception', 'lost') ORDER BY s.id")
+    staff = [e for e in world.employees("department IN ('support', 'operations', 'order_processing')") if exclusions.allows(e["id"])]
     out: list[Instance] = []
-    for row in rows:
+    for row, colleague in [(r, None) for r in rows] + [(r, staff[i % len(staff)] if staff else None) for i, r in enumerate(rows)]:
         customer = world.customer(row["customer_id"])
         if not exclusions.allows(row["id"], row["order_id"], customer["id"]):
             continue
@@ -165,6 +166,12 @@ def shipment_exception(world: World, rng: random.Random, exclusions: Exclusions)
             f"Hello, where is {which}? It should have been here days ago. Name: {full_name(customer)}, email {customer['email']}. I'd also like my shipping money back for the hassle.",
             f"{full_name(customer)}, {customer['email']}. Can you tell me what happened to {which}? The tracking page hasn't changed in ages.",
         ])
+        if colleague is not None:
+            give_order = True
+            prompt = pick(rng, [
+                f"{full_name(customer)} ({customer['email']}) emailed asking where order {row['order_id']} is. Can you check the shipment and write me a reply I can send? They also want the shipping cost back.",
+                f"Could you draft the customer reply for order {row['order_id']} ({full_name(customer)})? Tracking hasn't moved and they're upset. Give the facts and the next step.",
+            ])
         calls = [*identify_calls(customer)]
         if not (give_order or ordered is None):
             calls.append({"tool": "searchOrders", "arguments": {"customer_id": customer["id"]}})
@@ -186,13 +193,14 @@ def shipment_exception(world: World, rng: random.Random, exclusions: Exclusions)
             called("checked-shipment", "The agent looked up the shipment and its events", "searchShipments", {}, succeeded=True),
             no_writes_to("refunds", "no-refund", "No refund was created"),
         ]
-        out.append(Instance("communication", "medium" if give_order else "hard", "customer", customer["id"], prompt, calls, reply, criteria,
+        requester, requester_id = ("employee", colleague["id"]) if colleague is not None else ("customer", customer["id"])
+        out.append(Instance("communication", "medium" if give_order else "hard", requester, requester_id, prompt, calls, reply, criteria,
                             entities=[customer["id"], row["order_id"], row["id"]], tags=["shipping", f"shipment-{row['status']}"]))
     return out
 
 
 FAMILIES = {
-    "kb-answer": (kb_answer, 100),
+    "kb-answer": (kb_answer, 150),
     "memory-speed-kb": (memory_speed, 80),
-    "shipment-exception": (shipment_exception, 40),
+    "shipment-exception": (shipment_exception, 80),
 }

@@ -280,5 +280,5 @@ def approved_refund(world: World, rng: random.Random, exclusions: Exclusions) ->
 
 FAMILIES = {
     "warranty-claim": (warranty_claim, 110),
-    "approved-refund": (approved_refund, 90),
+    "approved-refund": (approved_refund, 150),
 }
