@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 from mcp import Client
@@ -11,48 +10,27 @@ from mcp import Client
 from mcp_server.episodes import EpisodeRegistry
 from mcp_server.server import build_server
 from mcp_server.world.generator.builds import check_build
-from mcp_server.world.store import load_template
-
-TEMPLATE = load_template()
-
-
-def lookup(sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    conn = TEMPLATE.connect_sync()
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+from tool_support import TEMPLATE, call_result, error_text, world_rows
 
 
 async def validate(arguments: dict[str, Any]) -> Any:
-    registry = EpisodeRegistry(TEMPLATE)
-    try:
-        async with Client(build_server(registry=registry)) as client:
-            return await client.call_tool("validateBuildCompatibility", arguments)
-    finally:
-        await registry.close_all()
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error, result.structured_content
-    return " ".join(block.text for block in result.content)
+    return await call_result("validateBuildCompatibility", arguments)
 
 
 def products(category: str) -> list[dict[str, Any]]:
-    rows = lookup("SELECT id, name, category, specs FROM products WHERE category = ? ORDER BY id", (category,))
+    rows = world_rows("SELECT id, name, category, specs FROM products WHERE category = ? ORDER BY id", (category,))
     return [{**dict(r), "specs": json.loads(r["specs"])} for r in rows]
 
 
 async def test_every_saved_build_gets_the_verdict_the_rules_describe() -> None:
     """Cross-check against the generator's independent reading of the rule rows."""
-    builds = lookup("SELECT id FROM builds ORDER BY id")
+    builds = world_rows("SELECT id FROM builds ORDER BY id")
     assert builds, "the world has no builds"
     registry = EpisodeRegistry(TEMPLATE)
     try:
         async with Client(build_server(registry=registry)) as client:
             for build in builds:
-                rows = lookup(
+                rows = world_rows(
                     "SELECT p.id, p.category, p.specs, b.quantity FROM build_items b JOIN products p ON p.id = b.product_id WHERE b.build_id = ?",
                     (build["id"],),
                 )
@@ -137,7 +115,7 @@ async def test_products_outside_the_rules_are_noted() -> None:
 
 
 async def test_build_id_and_product_ids_are_mutually_exclusive() -> None:
-    build = lookup("SELECT id FROM builds LIMIT 1")[0]
+    build = world_rows("SELECT id FROM builds LIMIT 1")[0]
     both = await validate({"build_id": build["id"], "product_ids": [products("cpu")[0]["id"]]})
     assert "exactly one of build_id or product_ids" in error_text(both)
     neither = await validate({})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from read_tool_support import call, call_error, world_row, world_rows
+from tool_support import call, call_error, world_row, world_rows
 
 
 async def test_search_customers_by_full_name_finds_namesakes_told_apart_by_email() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from read_tool_support import call, call_error, world_row, world_rows
+from tool_support import call, call_error, world_row, world_rows
 
 
 async def test_search_employees_by_permission_returns_exactly_its_holders_with_parsed_permissions() -> None:

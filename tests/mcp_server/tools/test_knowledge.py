@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from read_tool_support import call, call_error, world_row, world_rows
+from tool_support import call, call_error, world_row, world_rows
 
 
 async def test_deprecated_articles_are_returned_flagged_with_their_successor() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from read_tool_support import call, call_error, description, world_row, world_rows
+from tool_support import call, call_error, description, world_row, world_rows
 
 EASTERN = ZoneInfo("America/New_York")
 

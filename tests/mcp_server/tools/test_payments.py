@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from read_tool_support import call, call_error, world_row, world_rows
+from tool_support import call, call_error, world_row, world_rows
 
 
 async def test_search_payments_by_customer_covers_all_of_their_orders() -> None:

@@ -8,36 +8,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from mcp import Client
-
-from mcp_server.episodes import EpisodeRegistry
-from mcp_server.server import build_server
-from mcp_server.world.store import load_template
-
-TEMPLATE = load_template()
-
-
-def lookup(sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    conn = TEMPLATE.connect_sync()
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+from tool_support import call_result, error_text, world_rows
 
 
 async def price(arguments: dict[str, Any], *, clock: str | None = None) -> Any:
-    registry = EpisodeRegistry(TEMPLATE, clock=clock)
-    try:
-        async with Client(build_server(registry=registry)) as client:
-            return await client.call_tool("calculatePrice", arguments)
-    finally:
-        await registry.close_all()
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error, result.structured_content
-    return " ".join(block.text for block in result.content)
+    return await call_result("calculatePrice", arguments, clock=clock)
 
 
 def cents(value: Decimal) -> Decimal:
@@ -45,7 +20,7 @@ def cents(value: Decimal) -> Decimal:
 
 
 def product(category: str, offset: int = 0) -> sqlite3.Row:
-    rows = lookup("SELECT * FROM products WHERE category = ? ORDER BY id LIMIT 1 OFFSET ?", (category, offset))
+    rows = world_rows("SELECT * FROM products WHERE category = ? ORDER BY id LIMIT 1 OFFSET ?", (category, offset))
     assert rows, f"the world has no {category} product"
     return rows[0]
 
@@ -91,7 +66,7 @@ async def test_unknown_promotion_code_is_an_error() -> None:
 
 
 async def test_expired_promotion_says_when_it_ended() -> None:
-    promos = lookup("SELECT * FROM promotions WHERE ends_at <= '2025-09-15T18:00:00Z' ORDER BY id LIMIT 1")
+    promos = world_rows("SELECT * FROM promotions WHERE ends_at <= '2025-09-15T18:00:00Z' ORDER BY id LIMIT 1")
     assert promos, "the world has no expired promotion"
     promo = promos[0]
     ended = datetime.strptime(promo["ends_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
@@ -102,7 +77,7 @@ async def test_expired_promotion_says_when_it_ended() -> None:
 
 
 async def test_non_stackable_promotion_and_loyalty_discount_give_only_the_larger_one() -> None:
-    promos = lookup("SELECT * FROM promotions WHERE stackable_with_loyalty = 0 ORDER BY id LIMIT 1")
+    promos = world_rows("SELECT * FROM promotions WHERE stackable_with_loyalty = 0 ORDER BY id LIMIT 1")
     assert promos, "the world has no non-stackable promotion"
     promo = promos[0]
     item = product(promo["category"] or "gpu")
@@ -125,7 +100,7 @@ async def test_non_stackable_promotion_and_loyalty_discount_give_only_the_larger
 
 
 async def test_stackable_promotion_applies_with_the_loyalty_discount() -> None:
-    promos = lookup("SELECT * FROM promotions WHERE stackable_with_loyalty = 1 ORDER BY id LIMIT 1")
+    promos = world_rows("SELECT * FROM promotions WHERE stackable_with_loyalty = 1 ORDER BY id LIMIT 1")
     assert promos, "the world has no stackable promotion"
     promo = promos[0]
     item = product(promo["category"] or "gpu")
@@ -141,12 +116,12 @@ async def test_stackable_promotion_applies_with_the_loyalty_discount() -> None:
 
 
 async def test_category_promotion_on_items_of_other_categories_is_an_error() -> None:
-    promos = lookup("SELECT * FROM promotions WHERE category IS NOT NULL AND min_subtotal <= 50 ORDER BY id LIMIT 1")
+    promos = world_rows("SELECT * FROM promotions WHERE category IS NOT NULL AND min_subtotal <= 50 ORDER BY id LIMIT 1")
     if not promos:
-        promos = lookup("SELECT * FROM promotions WHERE category IS NOT NULL ORDER BY id LIMIT 1")
+        promos = world_rows("SELECT * FROM promotions WHERE category IS NOT NULL ORDER BY id LIMIT 1")
     assert promos, "the world has no category promotion"
     promo = promos[0]
-    other = lookup("SELECT * FROM products WHERE category != ? ORDER BY price DESC LIMIT 1", (promo["category"],))[0]
+    other = world_rows("SELECT * FROM products WHERE category != ? ORDER BY price DESC LIMIT 1", (promo["category"],))[0]
     quantity = max(1, int(Decimal(str(promo["min_subtotal"])) / Decimal(str(other["price"]))) + 1)
     result = await price(
         {"items": [{"product_id": other["id"], "quantity": min(quantity, 100)}], "promo_code": promo["code"]},
@@ -156,7 +131,7 @@ async def test_category_promotion_on_items_of_other_categories_is_an_error() -> 
 
 
 async def test_promotion_below_its_minimum_subtotal_is_an_error() -> None:
-    promos = lookup(
+    promos = world_rows(
         """SELECT * FROM (SELECT pr.*, (SELECT p.id FROM products p WHERE (pr.category IS NULL OR p.category = pr.category)
                                          AND p.price < pr.min_subtotal ORDER BY p.price LIMIT 1) AS cheap_id
                           FROM promotions pr WHERE pr.min_subtotal > 0) WHERE cheap_id IS NOT NULL ORDER BY id LIMIT 1"""

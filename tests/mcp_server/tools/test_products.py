@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from read_tool_support import call, call_error, call_with_rows, world_row, world_rows
+from tool_support import call, call_error, call_with_rows, world_row, world_rows
 
 
 def available_stock(product_id: str) -> int:

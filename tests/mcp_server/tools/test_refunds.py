@@ -4,63 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 from decimal import Decimal
-from typing import Any
 
 import pytest
-from mcp import Client
 
 from mcp_server.episodes import EpisodeRegistry
-from mcp_server.server import build_server
-from mcp_server.world.invariants import check_coherence, check_invariants
 from mcp_server.world.rules import cents
-from mcp_server.world.store import load_template
-
-TEMPLATE = load_template()
-
-
-def lookup(sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    conn = TEMPLATE.connect_sync()
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-async def call(registry: EpisodeRegistry, tool: str, arguments: dict[str, Any]) -> Any:
-    async with Client(build_server(registry=registry)) as client:
-        return await client.call_tool(tool, arguments)
-
-
-async def query(registry: EpisodeRegistry, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    episode = registry.find("default")
-    assert episode is not None
-    async with episode.db.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
-
-
-async def world_problems(registry: EpisodeRegistry) -> list[str]:
-    """Invariant and coherence violations of the episode's world (empty = consistent)."""
-    episode = registry.find("default")
-    assert episode is not None
-    copy = sqlite3.connect(":memory:")
-    try:
-        await episode.db.backup(copy)
-        return check_invariants(copy) + check_coherence(copy)
-    finally:
-        copy.close()
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error, result.structured_content
-    return " ".join(block.text for block in result.content)
-
-
-@pytest.fixture
-async def registry() -> Any:
-    held = EpisodeRegistry(TEMPLATE)
-    yield held
-    await held.close_all()
+from tool_support import call_in, error_text, query, world_problems, world_rows
 
 
 # Fulfilled orders with one captured payment, no refunds yet and no promotion.
@@ -73,7 +22,7 @@ CLEAN_ORDERS = """
 
 
 def clean_order(tier: str, *, min_lines: int = 1) -> sqlite3.Row:
-    rows = lookup(
+    rows = world_rows(
         CLEAN_ORDERS + " AND o.loyalty_tier = ? AND (SELECT COUNT(*) FROM order_items i WHERE i.order_id = o.id) >= ? ORDER BY o.id LIMIT 1",
         (tier, min_lines),
     )
@@ -82,12 +31,12 @@ def clean_order(tier: str, *, min_lines: int = 1) -> sqlite3.Row:
 
 
 def items_of(order_id: str) -> list[sqlite3.Row]:
-    return lookup("SELECT * FROM order_items WHERE order_id = ? ORDER BY id", (order_id,))
+    return world_rows("SELECT * FROM order_items WHERE order_id = ? ORDER BY id", (order_id,))
 
 
 def approver(permission: bool = True) -> str:
     clause = "LIKE" if permission else "NOT LIKE"
-    rows = lookup(f"SELECT id FROM employees WHERE permissions {clause} '%issue_refund%' ORDER BY id LIMIT 1")
+    rows = world_rows(f"SELECT id FROM employees WHERE permissions {clause} '%issue_refund%' ORDER BY id LIMIT 1")
     assert rows
     return str(rows[0]["id"])
 
@@ -95,7 +44,7 @@ def approver(permission: bool = True) -> str:
 async def test_gold_refund_is_line_price_times_quantity_less_ten_percent_without_shipping(registry: EpisodeRegistry) -> None:
     order = clean_order("gold")
     item = items_of(order["id"])[0]
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": order["id"], "lines": [{"order_item_id": item["id"], "quantity": item["quantity"]}],
         "reason": "defective",
     })
@@ -113,13 +62,13 @@ async def test_gold_refund_is_line_price_times_quantity_less_ten_percent_without
 async def test_refund_without_approver_is_pending_and_puts_the_order_in_refund_requested(registry: EpisodeRegistry) -> None:
     order = clean_order("none")
     item = items_of(order["id"])[0]
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": order["id"], "lines": [{"order_item_id": item["id"], "quantity": 1}], "reason": "customer_remorse",
     })
     refund = result.structured_content
     assert refund["status"] == "pending" and refund["approved_by"] is None
     assert refund["order_status"] == "refund_requested" and refund["payment_status"] == "captured"
-    assert refund["id"] == "ref-{:05d}".format(max(int(r["id"][4:]) for r in lookup("SELECT id FROM refunds")) + 1)
+    assert refund["id"] == "ref-{:05d}".format(max(int(r["id"][4:]) for r in world_rows("SELECT id FROM refunds")) + 1)
     stored = await query(registry, "SELECT status FROM orders WHERE id = ?", (order["id"],))
     assert stored[0][0] == "refund_requested"
     lines = await query(registry, "SELECT order_item_id, quantity FROM refund_lines WHERE refund_id = ?", (refund["id"],))
@@ -130,7 +79,7 @@ async def test_refund_without_approver_is_pending_and_puts_the_order_in_refund_r
 async def test_approved_refund_of_every_unit_marks_order_refunded_and_payment_partially_refunded(registry: EpisodeRegistry) -> None:
     order = clean_order("silver")
     items = items_of(order["id"])
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": order["id"], "reason": "incompatible", "approved_by": approver(),
         "lines": [{"order_item_id": i["id"], "quantity": i["quantity"]} for i in items],
     })
@@ -147,7 +96,7 @@ async def test_approved_refund_of_every_unit_marks_order_refunded_and_payment_pa
 async def test_approved_refund_of_some_units_marks_order_partially_refunded(registry: EpisodeRegistry) -> None:
     order = clean_order("platinum", min_lines=2)
     item = items_of(order["id"])[0]
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": order["id"], "reason": "defective", "approved_by": approver(),
         "lines": [{"order_item_id": item["id"], "quantity": 1}],
     })
@@ -158,7 +107,7 @@ async def test_approved_refund_of_some_units_marks_order_partially_refunded(regi
 async def test_approver_without_issue_refund_is_refused_and_nothing_changes(registry: EpisodeRegistry) -> None:
     order = clean_order("none")
     item = items_of(order["id"])[0]
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": order["id"], "reason": "defective", "approved_by": approver(permission=False),
         "lines": [{"order_item_id": item["id"], "quantity": 1}],
     })
@@ -169,7 +118,7 @@ async def test_approver_without_issue_refund_is_refused_and_nothing_changes(regi
 async def test_quantity_beyond_what_is_left_to_refund_is_refused(registry: EpisodeRegistry) -> None:
     order = clean_order("none")
     item = items_of(order["id"])[0]
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": order["id"], "reason": "defective",
         "lines": [{"order_item_id": item["id"], "quantity": item["quantity"] + 1}],
     })
@@ -181,9 +130,9 @@ async def test_units_already_refunded_cannot_be_refunded_again(registry: Episode
     order = clean_order("none")
     item = items_of(order["id"])[0]
     args = {"order_id": order["id"], "reason": "defective", "lines": [{"order_item_id": item["id"], "quantity": item["quantity"]}]}
-    first = await call(registry, "createRefund", args)
+    first = await call_in(registry, "createRefund", args)
     assert not first.is_error
-    second = await call(registry, "createRefund", args)
+    second = await call_in(registry, "createRefund", args)
     assert "at most 0" in error_text(second)
 
 
@@ -194,7 +143,7 @@ async def test_refund_larger_than_what_is_left_on_the_payment_is_refused(registr
     await episode.db.execute("UPDATE payments SET amount = 1.00 WHERE order_id = ? AND status = 'captured'", (order["id"],))
     await episode.db.commit()
     before = await query(registry, "SELECT COUNT(*) FROM _changes")
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": order["id"], "reason": "defective", "lines": [{"order_item_id": item["id"], "quantity": 1}],
     })
     assert "only 1.00 left" in error_text(result)
@@ -203,8 +152,8 @@ async def test_refund_larger_than_what_is_left_on_the_payment_is_refused(registr
 
 async def test_line_of_another_order_is_refused_with_the_orders_lines(registry: EpisodeRegistry) -> None:
     order = clean_order("none")
-    foreign = lookup("SELECT id FROM order_items WHERE order_id != ? LIMIT 1", (order["id"],))[0]
-    result = await call(registry, "createRefund", {
+    foreign = world_rows("SELECT id FROM order_items WHERE order_id != ? LIMIT 1", (order["id"],))[0]
+    result = await call_in(registry, "createRefund", {
         "order_id": order["id"], "reason": "other", "lines": [{"order_item_id": foreign["id"], "quantity": 1}],
     })
     text = error_text(result)
@@ -214,10 +163,10 @@ async def test_line_of_another_order_is_refused_with_the_orders_lines(registry: 
 
 async def test_ticket_of_another_customer_is_refused(registry: EpisodeRegistry) -> None:
     order = clean_order("none")
-    tickets = lookup("SELECT id FROM support_tickets WHERE customer_id != ? LIMIT 1", (order["customer_id"],))
+    tickets = world_rows("SELECT id FROM support_tickets WHERE customer_id != ? LIMIT 1", (order["customer_id"],))
     assert tickets, "the world has no support tickets"
     item = items_of(order["id"])[0]
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": order["id"], "reason": "other", "ticket_id": tickets[0]["id"],
         "lines": [{"order_item_id": item["id"], "quantity": 1}],
     })
@@ -226,27 +175,27 @@ async def test_ticket_of_another_customer_is_refused(registry: EpisodeRegistry) 
 
 
 async def test_order_without_a_captured_payment_cannot_be_refunded(registry: EpisodeRegistry) -> None:
-    rows = lookup(
+    rows = world_rows(
         "SELECT o.id FROM orders o WHERE o.status = 'cancelled' "
         "AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status IN ('captured', 'partially_refunded')) LIMIT 1"
     )
     assert rows
     item = items_of(rows[0]["id"])[0]
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": rows[0]["id"], "reason": "other", "lines": [{"order_item_id": item["id"], "quantity": 1}],
     })
     assert "cancelled" in error_text(result)
 
 
 async def test_unknown_order_is_not_found(registry: EpisodeRegistry) -> None:
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": "ord-000000-000", "reason": "other", "lines": [{"order_item_id": "oli-000001", "quantity": 1}],
     })
     assert "no order with id 'ord-000000-000'" in error_text(result)
 
 
 async def test_refund_deducts_the_lines_share_of_the_orders_promotion(registry: EpisodeRegistry) -> None:
-    rows = lookup(
+    rows = world_rows(
         "SELECT o.* FROM orders o WHERE o.status = 'fulfilled' AND o.promo_discount > 0 "
         "AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id) ORDER BY o.id LIMIT 1"
     )
@@ -254,7 +203,7 @@ async def test_refund_deducts_the_lines_share_of_the_orders_promotion(registry: 
         pytest.skip("the world has no fulfilled order with a promotion")
     order = rows[0]
     item = items_of(order["id"])[0]
-    result = await call(registry, "createRefund", {
+    result = await call_in(registry, "createRefund", {
         "order_id": order["id"], "reason": "defective", "lines": [{"order_item_id": item["id"], "quantity": item["quantity"]}],
     })
     gross = cents(Decimal(str(item["unit_price"])) * item["quantity"])

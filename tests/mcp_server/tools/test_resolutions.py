@@ -9,48 +9,12 @@ from mcp import Client
 
 from mcp_server.episodes import EpisodeRegistry
 from mcp_server.server import build_server
-from mcp_server.world.invariants import check_coherence, check_invariants
-from mcp_server.world.store import load_template
-
-TEMPLATE = load_template()
+from tool_support import TEMPLATE, changed_rows, error_text, run_steps, world_problems, world_row
 SUMMARY = "Customer returned the card; refund issued for the unit."
 
 
-def first(sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row:
-    conn = TEMPLATE.connect_sync()
-    conn.row_factory = sqlite3.Row
-    try:
-        found = conn.execute(sql + " LIMIT 1", params).fetchone()
-    finally:
-        conn.close()
-    assert found is not None, f"the world has no row for: {sql}"
-    return found
-
-
-async def run(*steps: tuple[str, dict[str, Any]]) -> tuple[list[Any], list[Any]]:
-    registry = EpisodeRegistry(TEMPLATE)
-    try:
-        async with Client(build_server(registry=registry)) as client:
-            results = [await client.call_tool(tool, arguments) for tool, arguments in steps]
-        episode = registry.find("default")
-        assert episode is not None
-        copy = sqlite3.connect(":memory:")
-        await episode.db.backup(copy)
-        assert check_invariants(copy) + check_coherence(copy) == []  # every call leaves a consistent world
-        copy.close()
-        async with episode.db.execute("SELECT tbl, row_id, op FROM _changes ORDER BY seq") as cursor:
-            return results, [tuple(r) for r in await cursor.fetchall()]
-    finally:
-        await registry.close_all()
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error, result.structured_content
-    return " ".join(block.text for block in result.content)
-
-
 def ticket_with_refundable_order() -> sqlite3.Row:
-    return first(
+    return world_row(
         """SELECT t.id, t.order_id, t.customer_id FROM support_tickets t JOIN orders o ON o.id = t.order_id
            WHERE t.status != 'closed' AND o.status = 'fulfilled' AND o.customer_id = t.customer_id
              AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)
@@ -61,7 +25,7 @@ def ticket_with_refundable_order() -> sqlite3.Row:
 
 async def test_refund_issued_resolution_links_the_refund_made_on_the_tickets_order() -> None:
     ticket = ticket_with_refundable_order()
-    item = first("SELECT id FROM order_items WHERE order_id = ?", (ticket["order_id"],))
+    item = world_row("SELECT id FROM order_items WHERE order_id = ?", (ticket["order_id"],))
     (refund, resolution), changes = await _refund_then_resolve(ticket, item["id"])
     assert resolution.structured_content["refund_id"] == refund.structured_content["id"]
     assert resolution.structured_content["outcome"] == "refund_issued"
@@ -81,29 +45,23 @@ async def _refund_then_resolve(ticket: sqlite3.Row, item_id: str) -> tuple[tuple
                 "ticket_id": ticket["id"], "outcome": "refund_issued", "summary": SUMMARY,
                 "refund_id": refund.structured_content["id"],
             })
-        episode = registry.find("default")
-        assert episode is not None
-        copy = sqlite3.connect(":memory:")
-        await episode.db.backup(copy)
-        assert check_invariants(copy) + check_coherence(copy) == []
-        copy.close()
-        async with episode.db.execute("SELECT tbl, row_id, op FROM _changes ORDER BY seq") as cursor:
-            return (refund, resolution), [tuple(r) for r in await cursor.fetchall()]
+        assert await world_problems(registry) == []
+        return (refund, resolution), await changed_rows(registry)
     finally:
         await registry.close_all()
 
 
 async def test_refund_issued_without_a_refund_id_is_refused() -> None:
     ticket = ticket_with_refundable_order()
-    (result,), changes = await run(("createResolution", {"ticket_id": ticket["id"], "outcome": "refund_issued", "summary": SUMMARY}))
+    (result,), changes = await run_steps(("createResolution", {"ticket_id": ticket["id"], "outcome": "refund_issued", "summary": SUMMARY}))
     assert "needs refund_id" in error_text(result)
     assert changes == []
 
 
 async def test_a_refund_of_another_order_is_refused() -> None:
     ticket = ticket_with_refundable_order()
-    other = first("SELECT id, order_id FROM refunds WHERE order_id != ?", (ticket["order_id"],))
-    (result,), changes = await run(
+    other = world_row("SELECT id, order_id FROM refunds WHERE order_id != ?", (ticket["order_id"],))
+    (result,), changes = await run_steps(
         ("createResolution", {"ticket_id": ticket["id"], "outcome": "refund_issued", "summary": SUMMARY, "refund_id": other["id"]})
     )
     assert f"refund {other['id']} is for order {other['order_id']}" in error_text(result)
@@ -112,8 +70,8 @@ async def test_a_refund_of_another_order_is_refused() -> None:
 
 async def test_a_resolution_without_refund_is_recorded_with_the_world_clock() -> None:
     ticket = ticket_with_refundable_order()
-    agent = first("SELECT id FROM employees WHERE support_role IS NOT NULL")
-    (result,), changes = await run(("createResolution", {
+    agent = world_row("SELECT id FROM employees WHERE support_role IS NOT NULL")
+    (result,), changes = await run_steps(("createResolution", {
         "ticket_id": ticket["id"], "outcome": "recommendation_provided", "resolved_by": agent["id"],
         "summary": "Recommended a compatible DDR5 kit for the board.",
     }))
@@ -123,7 +81,7 @@ async def test_a_resolution_without_refund_is_recorded_with_the_world_clock() ->
 
 
 async def test_a_closed_ticket_takes_no_resolution() -> None:
-    ticket = first("SELECT id FROM support_tickets WHERE status = 'closed'")
-    (result,), changes = await run(("createResolution", {"ticket_id": ticket["id"], "outcome": "no_action", "summary": "Nothing to do here."}))
+    ticket = world_row("SELECT id FROM support_tickets WHERE status = 'closed'")
+    (result,), changes = await run_steps(("createResolution", {"ticket_id": ticket["id"], "outcome": "no_action", "summary": "Nothing to do here."}))
     assert "closed" in error_text(result)
     assert changes == []

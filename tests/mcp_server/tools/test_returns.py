@@ -11,44 +11,8 @@ from mcp import Client
 
 from mcp_server.episodes import EpisodeRegistry
 from mcp_server.server import build_server
-from mcp_server.world.invariants import check_coherence, check_invariants
-from mcp_server.world.store import load_template
-
-TEMPLATE = load_template()
+from tool_support import TEMPLATE, error_text, run, world_rows
 EASTERN = ZoneInfo("America/New_York")
-
-
-def lookup(sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    conn = TEMPLATE.connect_sync()
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-async def run(tool: str, arguments: dict[str, Any], *, clock: str | None = None) -> tuple[Any, list[Any]]:
-    """Call one tool in a fresh episode; returns the result and the rows it changed (``_changes``)."""
-    registry = EpisodeRegistry(TEMPLATE, clock=clock)
-    try:
-        async with Client(build_server(registry=registry)) as client:
-            result = await client.call_tool(tool, arguments)
-        episode = registry.find("default")
-        assert episode is not None
-        async with episode.db.execute("SELECT tbl, row_id, op FROM _changes ORDER BY seq") as cursor:
-            changes = [tuple(r) for r in await cursor.fetchall()]
-        copy = sqlite3.connect(":memory:")
-        await episode.db.backup(copy)
-        assert check_invariants(copy) + check_coherence(copy) == []  # every call leaves a consistent world
-        copy.close()
-        return result, changes
-    finally:
-        await registry.close_all()
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error, result.structured_content
-    return " ".join(block.text for block in result.content)
 
 
 def eastern_clock(day: date, at: time) -> str:
@@ -58,7 +22,7 @@ def eastern_clock(day: date, at: time) -> str:
 def evening_order() -> tuple[sqlite3.Row, date]:
     """A refundable fulfilled order placed late in the Eastern evening, so its UTC date is the next
     day: only the Eastern date gives the right window."""
-    rows = lookup(
+    rows = world_rows(
         """SELECT o.* FROM orders o
            WHERE o.status = 'fulfilled' AND o.created_at IS NOT NULL AND CAST(substr(o.created_at, 12, 2) AS INTEGER) < 4
              AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)
@@ -73,7 +37,7 @@ def evening_order() -> tuple[sqlite3.Row, date]:
 
 
 def first_line(order_id: str) -> dict[str, Any]:
-    item = lookup("SELECT id FROM order_items WHERE order_id = ? ORDER BY id LIMIT 1", (order_id,))[0]
+    item = world_rows("SELECT id FROM order_items WHERE order_id = ? ORDER BY id LIMIT 1", (order_id,))[0]
     return {"order_item_id": item["id"], "quantity": 1}
 
 
@@ -124,8 +88,8 @@ async def test_liquid_damage_is_refused() -> None:
 
 async def test_approved_return_of_the_whole_order_refunds_every_unit() -> None:
     order, purchase = evening_order()
-    items = lookup("SELECT id, quantity FROM order_items WHERE order_id = ?", (order["id"],))
-    employee = lookup("SELECT id FROM employees WHERE permissions LIKE '%issue_refund%' LIMIT 1")[0]["id"]
+    items = world_rows("SELECT id, quantity FROM order_items WHERE order_id = ?", (order["id"],))
+    employee = world_rows("SELECT id FROM employees WHERE permissions LIKE '%issue_refund%' LIMIT 1")[0]["id"]
     result, changes = await run("processReturn", {
         "order_id": order["id"], "lines": [{"order_item_id": i["id"], "quantity": i["quantity"]} for i in items],
         "condition": "opened_undamaged", "reason": "incompatible", "approved_by": employee,
@@ -138,7 +102,7 @@ async def test_approved_return_of_the_whole_order_refunds_every_unit() -> None:
 
 
 async def test_order_that_has_not_shipped_cannot_take_a_return() -> None:
-    rows = lookup("SELECT id FROM orders WHERE status IN ('paid', 'pending') ORDER BY id LIMIT 1")
+    rows = world_rows("SELECT id FROM orders WHERE status IN ('paid', 'pending') ORDER BY id LIMIT 1")
     assert rows
     result, changes = await run("processReturn", {
         "order_id": rows[0]["id"], "lines": [first_line(rows[0]["id"])], "condition": "unopened", "reason": "other",
@@ -154,7 +118,7 @@ async def test_missing_order_date_falls_back_to_the_first_payment_date() -> None
         episode = await registry.get("default")
         await episode.db.execute("UPDATE orders SET created_at = NULL WHERE id = ?", (order["id"],))
         await episode.db.commit()
-        payment = lookup(
+        payment = world_rows(
             "SELECT created_at FROM payments WHERE order_id = ? ORDER BY created_at LIMIT 1", (order["id"],)
         )[0]["created_at"]
         paid_on = datetime.strptime(payment, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).astimezone(EASTERN).date()

@@ -3,68 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
-
-import pytest
-from mcp import Client
 
 from mcp_server.episodes import EpisodeRegistry
-from mcp_server.server import build_server
-from mcp_server.world.invariants import check_coherence, check_invariants
-from mcp_server.world.store import load_template
-
-TEMPLATE = load_template()
-
-
-def lookup(sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    conn = TEMPLATE.connect_sync()
-    conn.row_factory = sqlite3.Row
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def first(sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row:
-    rows = lookup(sql + " LIMIT 1", params)
-    assert rows, f"the world has no row for: {sql}"
-    return rows[0]
-
-
-async def calls(registry: EpisodeRegistry, *steps: tuple[str, dict[str, Any]]) -> list[Any]:
-    async with Client(build_server(registry=registry)) as client:
-        return [await client.call_tool(tool, arguments) for tool, arguments in steps]
-
-
-async def query(registry: EpisodeRegistry, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-    episode = registry.find("default")
-    assert episode is not None
-    async with episode.db.execute(sql, params) as cursor:
-        return [tuple(r) for r in await cursor.fetchall()]
-
-
-async def world_problems(registry: EpisodeRegistry) -> list[str]:
-    """Invariant and coherence violations of the episode's world (empty = consistent)."""
-    episode = registry.find("default")
-    assert episode is not None
-    copy = sqlite3.connect(":memory:")
-    try:
-        await episode.db.backup(copy)
-        return check_invariants(copy) + check_coherence(copy)
-    finally:
-        copy.close()
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error, result.structured_content
-    return " ".join(block.text for block in result.content)
-
-
-@pytest.fixture
-async def registry() -> Any:
-    held = EpisodeRegistry(TEMPLATE)
-    yield held
-    await held.close_all()
+from tool_support import calls, error_text, query, world_problems, world_row
 
 
 PAID_CAPTURED = """SELECT o.*, p.id AS payment_id, p.amount AS payment_amount FROM orders o JOIN payments p ON p.order_id = o.id
@@ -76,7 +17,7 @@ PAID_CAPTURED = """SELECT o.*, p.id AS payment_id, p.amount AS payment_amount FR
 
 
 async def test_cancelling_a_paid_order_refunds_the_whole_captured_payment_with_an_approved_refund(registry: EpisodeRegistry) -> None:
-    order = first(PAID_CAPTURED)
+    order = world_row(PAID_CAPTURED)
     (result,) = await calls(registry, ("updateOrderStatus", {
         "order_id": order["id"], "status": "cancelled", "reason": "Customer changed their mind before shipping",
     }))
@@ -95,7 +36,7 @@ async def test_cancelling_a_paid_order_refunds_the_whole_captured_payment_with_a
 
 
 async def test_cancelling_a_pending_order_voids_its_uncaptured_payment_without_a_refund(registry: EpisodeRegistry) -> None:
-    order = first(
+    order = world_row(
         "SELECT o.id, p.id AS payment_id FROM orders o JOIN payments p ON p.order_id = o.id "
         "WHERE o.status = 'pending' AND p.status IN ('pending', 'authorized')"
     )
@@ -108,22 +49,22 @@ async def test_cancelling_a_pending_order_voids_its_uncaptured_payment_without_a
 
 
 async def test_a_fulfilled_order_cannot_be_cancelled(registry: EpisodeRegistry) -> None:
-    order = first("SELECT id FROM orders WHERE status = 'fulfilled'")
+    order = world_row("SELECT id FROM orders WHERE status = 'fulfilled'")
     (result,) = await calls(registry, ("updateOrderStatus", {"order_id": order["id"], "status": "cancelled", "reason": "Customer asks"}))
     assert "cannot move from fulfilled to cancelled" in error_text(result)
     assert await query(registry, "SELECT * FROM _changes") == []
 
 
 async def test_a_backordered_order_cannot_be_cancelled_under_the_cancellation_policy(registry: EpisodeRegistry) -> None:
-    order = first("SELECT id FROM orders WHERE status = 'backorder'")
+    order = world_row("SELECT id FROM orders WHERE status = 'backorder'")
     (result,) = await calls(registry, ("updateOrderStatus", {"order_id": order["id"], "status": "cancelled", "reason": "Customer asks"}))
     assert "only pending or paid orders can be cancelled" in error_text(result)
     assert await query(registry, "SELECT * FROM _changes") == []
 
 
 async def test_a_paid_order_with_a_refund_cannot_be_cancelled_and_the_refusal_changes_nothing(registry: EpisodeRegistry) -> None:
-    order = first(PAID_CAPTURED)
-    item = first("SELECT id FROM order_items WHERE order_id = ?", (order["id"],))
+    order = world_row(PAID_CAPTURED)
+    item = world_row("SELECT id FROM order_items WHERE order_id = ?", (order["id"],))
     (refund,) = await calls(
         registry,
         ("createRefund", {"order_id": order["id"], "lines": [{"order_item_id": item["id"], "quantity": 1}], "reason": "other"}),
@@ -140,14 +81,14 @@ async def test_a_paid_order_with_a_refund_cannot_be_cancelled_and_the_refusal_ch
 
 
 async def test_marking_an_order_refunded_without_an_approved_refund_is_refused(registry: EpisodeRegistry) -> None:
-    order = first("SELECT id FROM orders o WHERE status = 'fulfilled' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)")
+    order = world_row("SELECT id FROM orders o WHERE status = 'fulfilled' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)")
     (result,) = await calls(registry, ("updateOrderStatus", {"order_id": order["id"], "status": "refunded", "reason": "Customer returned it"}))
     assert "no approved refund" in error_text(result)
 
 
 async def test_turning_a_refund_request_down_rejects_the_pending_refund_and_restores_fulfilled(registry: EpisodeRegistry) -> None:
-    order = first("SELECT o.id FROM orders o WHERE status = 'fulfilled' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id) ORDER BY o.id")
-    item = first("SELECT id FROM order_items WHERE order_id = ?", (order["id"],))
+    order = world_row("SELECT o.id FROM orders o WHERE status = 'fulfilled' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id) ORDER BY o.id")
+    item = world_row("SELECT id FROM order_items WHERE order_id = ?", (order["id"],))
     refund, denied = await calls(
         registry,
         ("createRefund", {"order_id": order["id"], "lines": [{"order_item_id": item["id"], "quantity": 1}], "reason": "customer_remorse"}),
@@ -164,25 +105,25 @@ async def test_turning_a_refund_request_down_rejects_the_pending_refund_and_rest
 
 
 async def test_refund_requested_needs_a_pending_refund_on_record(registry: EpisodeRegistry) -> None:
-    order = first("SELECT o.id FROM orders o WHERE status = 'fulfilled' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)")
+    order = world_row("SELECT o.id FROM orders o WHERE status = 'fulfilled' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)")
     (result,) = await calls(registry, ("updateOrderStatus", {"order_id": order["id"], "status": "refund_requested", "reason": "Customer asked"}))
     assert "no pending refund" in error_text(result) and "createRefund" in error_text(result)
 
 
 async def test_an_order_that_has_not_shipped_cannot_be_fulfilled(registry: EpisodeRegistry) -> None:
-    order = first("SELECT o.id FROM orders o WHERE status = 'paid' AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id)")
+    order = world_row("SELECT o.id FROM orders o WHERE status = 'paid' AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id)")
     (result,) = await calls(registry, ("updateOrderStatus", {"order_id": order["id"], "status": "fulfilled", "reason": "Customer says it arrived"}))
     assert "no shipment on record" in error_text(result)
 
 
 async def test_a_pending_order_cannot_be_paid_before_its_payment_is_captured(registry: EpisodeRegistry) -> None:
-    order = first("SELECT o.id FROM orders o WHERE status = 'pending' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'captured')")
+    order = world_row("SELECT o.id FROM orders o WHERE status = 'pending' AND NOT EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'captured')")
     (result,) = await calls(registry, ("updateOrderStatus", {"order_id": order["id"], "status": "paid", "reason": "Customer says they paid"}))
     assert "none of its payments is captured" in error_text(result)
 
 
 async def test_moving_an_order_to_its_current_status_is_refused(registry: EpisodeRegistry) -> None:
-    order = first("SELECT id FROM orders WHERE status = 'paid'")
+    order = world_row("SELECT id FROM orders WHERE status = 'paid'")
     (result,) = await calls(registry, ("updateOrderStatus", {"order_id": order["id"], "status": "paid", "reason": "no change"}))
     assert "already paid" in error_text(result)
 
@@ -191,7 +132,7 @@ async def test_moving_an_order_to_its_current_status_is_refused(registry: Episod
 
 
 async def test_capturing_the_payment_of_a_pending_order_records_the_time_and_makes_the_order_paid(registry: EpisodeRegistry) -> None:
-    payment = first(
+    payment = world_row(
         "SELECT p.id, p.order_id FROM payments p JOIN orders o ON o.id = p.order_id "
         "WHERE o.status = 'pending' AND p.status IN ('authorized', 'pending') ORDER BY p.id"
     )
@@ -205,7 +146,7 @@ async def test_capturing_the_payment_of_a_pending_order_records_the_time_and_mak
 
 
 async def test_the_only_live_payment_of_a_backordered_order_cannot_be_voided(registry: EpisodeRegistry) -> None:
-    payment = first(
+    payment = world_row(
         "SELECT p.id FROM payments p JOIN orders o ON o.id = p.order_id WHERE o.status = 'backorder' AND p.status = 'authorized' "
         "AND (SELECT COUNT(*) FROM payments q WHERE q.order_id = o.id AND q.status IN ('authorized', 'captured')) = 1"
     )
@@ -214,13 +155,13 @@ async def test_the_only_live_payment_of_a_backordered_order_cannot_be_voided(reg
 
 
 async def test_a_payment_cannot_be_marked_refunded_without_approved_refunds_covering_it(registry: EpisodeRegistry) -> None:
-    payment = first("SELECT p.id FROM payments p WHERE status = 'captured' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id)")
+    payment = world_row("SELECT p.id FROM payments p WHERE status = 'captured' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.payment_id = p.id)")
     (result,) = await calls(registry, ("updatePaymentStatus", {"payment_id": payment["id"], "status": "refunded", "reason": "Refunded by phone"}))
     assert "approved refunds on it total 0.00" in error_text(result)
 
 
 async def test_a_voided_payment_is_final(registry: EpisodeRegistry) -> None:
-    payment = first("SELECT id FROM payments WHERE status = 'voided'")
+    payment = world_row("SELECT id FROM payments WHERE status = 'voided'")
     (result,) = await calls(registry, ("updatePaymentStatus", {"payment_id": payment["id"], "status": "captured", "reason": "Retry capture"}))
     assert "voided is final" in error_text(result)
 
@@ -234,7 +175,7 @@ async def test_unknown_payment_is_not_found(registry: EpisodeRegistry) -> None:
 
 
 def open_ticket() -> sqlite3.Row:
-    return first(
+    return world_row(
         "SELECT t.* FROM support_tickets t WHERE t.status = 'open' AND t.order_id IS NOT NULL "
         "AND NOT EXISTS (SELECT 1 FROM resolutions r WHERE r.ticket_id = t.id) ORDER BY t.id"
     )
@@ -254,7 +195,7 @@ async def test_resolving_a_ticket_needs_a_closure_reason(registry: EpisodeRegist
 
 async def test_a_ticket_with_a_resolution_can_be_resolved_then_reopened_which_clears_the_reason(registry: EpisodeRegistry) -> None:
     ticket = open_ticket()
-    agent = first("SELECT id FROM employees WHERE support_role IS NOT NULL")
+    agent = world_row("SELECT id FROM employees WHERE support_role IS NOT NULL")
     resolution, resolved, reopened = await calls(
         registry,
         ("createResolution", {"ticket_id": ticket["id"], "outcome": "troubleshooting_steps", "summary": "Walked the customer through a BIOS update."}),
@@ -270,7 +211,7 @@ async def test_a_ticket_with_a_resolution_can_be_resolved_then_reopened_which_cl
 
 
 async def test_a_closed_ticket_is_final(registry: EpisodeRegistry) -> None:
-    ticket = first("SELECT id FROM support_tickets WHERE status = 'closed'")
+    ticket = world_row("SELECT id FROM support_tickets WHERE status = 'closed'")
     (result,) = await calls(registry, ("updateTicketStatus", {"ticket_id": ticket["id"], "status": "open"}))
     assert "closed is final" in error_text(result)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timedelta
 
-from read_tool_support import call, call_error, call_with_rows, world_row, world_rows
+from tool_support import call, call_error, call_with_rows, world_row, world_rows
 
 DEFAULT_NOW = "2025-09-15T18:00:00Z"  # the default world clock, in UTC
 

@@ -7,39 +7,13 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from mcp import Client
+from tool_support import call_result, error_text, world_row
 
-from mcp_server.episodes import EpisodeRegistry
-from mcp_server.server import build_server
-from mcp_server.world.store import load_template
-
-TEMPLATE = load_template()
 EASTERN = ZoneInfo("America/New_York")
 
 
-def first(sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Row:
-    conn = TEMPLATE.connect_sync()
-    conn.row_factory = sqlite3.Row
-    try:
-        found = conn.execute(sql + " LIMIT 1", params).fetchone()
-    finally:
-        conn.close()
-    assert found is not None, f"the world has no row for: {sql}"
-    return found
-
-
 async def check(order_id: str, product_id: str, *, clock: str | None = None) -> Any:
-    registry = EpisodeRegistry(TEMPLATE, clock=clock)
-    try:
-        async with Client(build_server(registry=registry)) as client:
-            return await client.call_tool("checkWarrantyStatus", {"order_id": order_id, "product_id": product_id})
-    finally:
-        await registry.close_all()
-
-
-def error_text(result: Any) -> str:
-    assert result.is_error, result.structured_content
-    return " ".join(block.text for block in result.content)
+    return await call_result("checkWarrantyStatus", {"order_id": order_id, "product_id": product_id}, clock=clock)
 
 
 def eastern_day(stored: str) -> date:
@@ -59,7 +33,7 @@ DELIVERED = """SELECT o.id AS order_id, o.created_at, s.delivered_at, i.product_
 
 
 def delivered_line(extra: str = "") -> sqlite3.Row:
-    row = first(DELIVERED + extra + " ORDER BY o.id")
+    row = world_row(DELIVERED + extra + " ORDER BY o.id")
     assert eastern_day(row["delivered_at"]).day <= 28
     return row
 
@@ -101,7 +75,7 @@ async def test_return_window_is_reported_open_during_the_first_thirty_days() -> 
 
 
 async def test_without_a_delivery_the_warranty_runs_from_the_purchase_date() -> None:
-    row = first(
+    row = world_row(
         """SELECT o.id AS order_id, o.created_at, i.product_id FROM orders o JOIN order_items i ON i.order_id = o.id
            WHERE o.status IN ('paid', 'fulfilled', 'backorder') AND o.created_at IS NOT NULL
              AND NOT EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.delivered_at IS NOT NULL)
@@ -115,7 +89,7 @@ async def test_without_a_delivery_the_warranty_runs_from_the_purchase_date() -> 
 
 async def test_a_product_that_is_not_on_the_order_is_refused_with_the_orders_products() -> None:
     line = delivered_line()
-    other = first("SELECT id FROM products WHERE id NOT IN (SELECT product_id FROM order_items WHERE order_id = ?)", (line["order_id"],))
+    other = world_row("SELECT id FROM products WHERE id NOT IN (SELECT product_id FROM order_items WHERE order_id = ?)", (line["order_id"],))
     text = error_text(await check(line["order_id"], other["id"]))
     assert f"product {other['id']} is not on order {line['order_id']}" in text and line["product_id"] in text
 
