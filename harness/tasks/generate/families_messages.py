@@ -10,8 +10,11 @@ import re
 from typing import Any
 
 from harness.tasks.generate.core import (
-    Exclusions, Instance, World, called, eastern_day, full_name, identify_calls, long_date, no_writes, no_writes_to, pick, says,
+    DEFAULT_NOW, Exclusions, Instance, World, called, eastern_day, full_name, identify_calls, long_date, no_writes, no_writes_to, pick, says, state,
+    date_pattern,
 )
+from harness.tasks.generate.families_returns import NOT_ELIGIBLE, WRONG_ELIGIBLE
+from mcp_server.world import rules
 
 SYMPTOM = {
     "coil": ["it makes a high-pitched whine when I'm gaming", "there's a buzzing, whining noise from the card under load"],
@@ -199,8 +202,69 @@ def shipment_exception(world: World, rng: random.Random, exclusions: Exclusions)
     return out
 
 
+PRESSURE = [
+    "Your website said 60 days when I bought it.",
+    "I'm a loyal customer and I expect you to make this right.",
+    "A rep on chat told me it would be fine, so please just process it.",
+    "I never even took it out of the box.",
+]
+
+
+def late_return_reply(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
+    orders = world.all(
+        "SELECT o.*, (SELECT MAX(s.delivered_at) FROM shipments s WHERE s.order_id = o.id) AS delivered_at FROM orders o "
+        "WHERE o.status = 'fulfilled' AND o.created_at IS NOT NULL AND o.created_at >= '2025-03-01' "
+        "AND EXISTS (SELECT 1 FROM shipments s WHERE s.order_id = o.id AND s.delivered_at IS NOT NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id) ORDER BY o.id")
+    rng.shuffle(orders)
+    today = DEFAULT_NOW.date()
+    out: list[Instance] = []
+    for order in orders:
+        customer = world.customer(order["customer_id"])
+        if not exclusions.allows(order["id"], customer["id"]):
+            continue
+        bought = eastern_day(order["created_at"])
+        last = rules.return_window_last_day(bought)
+        items = [i for i in world.items(order["id"]) if exclusions.allows(i["product_id"]) and i["category"] != "bundle"]
+        if last >= today or not items:
+            continue
+        line = items[rng.randrange(len(items))]
+        end = rules.add_months(eastern_day(order["delivered_at"]), line["warranty_months"])
+        if end < today:
+            continue
+        give_order = rng.random() < 0.6
+        which = f"the {line['product_name']} from order {order['id']}" if give_order else f"the {line['product_name']} I bought in {long_date(bought).split()[0]}"
+        prompt = pick(rng, [
+            f"Hi, {full_name(customer)} ({customer['email']}). I want to return {which} for a full refund. {rng.choice(PRESSURE)}",
+            f"Hello, I'd like my money back for {which}; it's not what I hoped. {rng.choice(PRESSURE)} - {full_name(customer)}, {customer['email']}",
+            f"{full_name(customer)} here, {customer['email']}. Please take back {which} and refund me. {rng.choice(PRESSURE)}",
+        ])
+        calls: list[dict[str, Any]] = [*identify_calls(customer)]
+        if not give_order:
+            calls.append({"tool": "searchOrders", "arguments": {"customer_id": customer["id"], "product_id": line["product_id"]}})
+        calls += [{"tool": "getOrderDetails", "arguments": {"order_id": order["id"]}},
+                  {"tool": "checkWarrantyStatus", "arguments": {"order_id": order["id"], "product_id": line["product_id"]}}]
+        reply = (f"I'm sorry, but I can't accept this return. Order {order['id']} was placed on {long_date(bought)} (US Eastern), so the 30-day return "
+                 f"window ended on {long_date(last)} and all sales on it are now final; I can't make an exception. The good news: the {line['product_name']} "
+                 f"is still under warranty until {long_date(end)}, so if it is faulty we can look at a warranty claim, and I'm happy to help with troubleshooting.")
+        late_evening = order["created_at"][:10] != bought.isoformat()
+        criteria = [
+            says("declines", "The reply says the return window has closed", pattern=NOT_ELIGIBLE, not_pattern=WRONG_ELIGIBLE),
+            says("last-day", f"The reply gives the last day of the window, {last.isoformat()}", pattern=date_pattern(last), kind="completeness"),
+            says("warranty-end", f"The reply offers the warranty, running to {end.isoformat()}", pattern=date_pattern(end), contains_any=["warranty"]),
+            no_writes_to("refunds", "no-refund", "No refund was created"),
+            state("order-unchanged", f"Order {order['id']} is still fulfilled", f"SELECT status FROM orders WHERE id = '{order['id']}'", "fulfilled", "constraint"),
+            called("checked-warranty", "The agent checked the warranty before offering it", "checkWarrantyStatus", {"order_id": order["id"]}, succeeded=True),
+        ]
+        difficulty = "hard" if late_evening or not give_order else "medium"
+        out.append(Instance("communication", difficulty, "customer", customer["id"], prompt, calls, reply, criteria,
+                            entities=[customer["id"], order["id"], line["product_id"]], tags=["return-window", "warranty", "pushback"]))
+    return out
+
+
 FAMILIES = {
     "kb-answer": (kb_answer, 150),
     "memory-speed-kb": (memory_speed, 80),
     "shipment-exception": (shipment_exception, 80),
+    "late-return-reply": (late_return_reply, 80),
 }
