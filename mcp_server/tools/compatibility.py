@@ -9,7 +9,7 @@ for that part, never guessed.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -106,6 +106,18 @@ class Checker:
             self.skipped.append(f"{part.label} has a non-numeric {key} ({found!r}): {self.rule['check_kind']} not checked for it")
             return None
 
+    def pairs(self, first: str, first_key: str, second: str, second_key: str, *, numeric: bool = False) -> Iterator[tuple[Part, Any, Part, Any]]:
+        """Every (first, second) pair of parts with both values on record, with those values; marks the
+        rule applied for each. A missing value is noted as not checked, never guessed."""
+        read = self.number if numeric else self.value
+        for a in self.parts(first):
+            for b in self.parts(second):
+                a_value, b_value = read(a, first_key), read(b, second_key)
+                if a_value is None or b_value is None:
+                    continue
+                self.applied = True
+                yield a, a_value, b, b_value
+
     def report(self, message: str, *parts: Part, severity: str | None = None) -> None:
         self.issues.append(
             Issue(
@@ -123,14 +135,9 @@ def check_socket(c: Checker) -> None:
     cpu_key, board_key = c.key("cpu_field", "socket"), c.key("board_field", "socket")
     cooler_key = c.key("cooler_field", "sockets")
     if c.parts("cpu") and c.parts("motherboard"):
-        for cpu in c.parts("cpu"):
-            for board in c.parts("motherboard"):
-                cpu_socket, board_socket = c.value(cpu, cpu_key), c.value(board, board_key)
-                if cpu_socket is None or board_socket is None:
-                    continue
-                c.applied = True
-                if cpu_socket != board_socket:
-                    c.report(f"CPU {cpu.label} uses socket {cpu_socket} but motherboard {board.label} has socket {board_socket}", cpu, board)
+        for cpu, cpu_socket, board, board_socket in c.pairs("cpu", cpu_key, "motherboard", board_key):
+            if cpu_socket != board_socket:
+                c.report(f"CPU {cpu.label} uses socket {cpu_socket} but motherboard {board.label} has socket {board_socket}", cpu, board)
     else:
         missing = " or ".join(_PART_NOUN.get(k, k) for k in ("cpu", "motherboard") if not c.parts(k))
         c.skipped.append(f"no {missing} in the build: CPU vs motherboard socket not checked")
@@ -158,43 +165,28 @@ def check_memory_type(c: Checker) -> None:
     if not c.need("memory", "motherboard"):
         return
     memory_key, board_key = c.key("memory_field", "memory_type"), c.key("board_field", "memory_type")
-    for kit in c.parts("memory"):
-        for board in c.parts("motherboard"):
-            kit_type, board_type = c.value(kit, memory_key), c.value(board, board_key)
-            if kit_type is None or board_type is None:
-                continue
-            c.applied = True
-            if kit_type != board_type:
-                c.report(f"memory {kit.label} is {kit_type} but motherboard {board.label} takes {board_type}", kit, board)
+    for kit, kit_type, board, board_type in c.pairs("memory", memory_key, "motherboard", board_key):
+        if kit_type != board_type:
+            c.report(f"memory {kit.label} is {kit_type} but motherboard {board.label} takes {board_type}", kit, board)
 
 
 def check_form_factor(c: Checker) -> None:
     if not c.need("motherboard", "case"):
         return
     board_key, case_key = c.key("board_field", "form_factor"), c.key("case_field", "supported_form_factors")
-    for board in c.parts("motherboard"):
-        for case in c.parts("case"):
-            form, supported = c.value(board, board_key), c.value(case, case_key)
-            if form is None or supported is None:
-                continue
-            c.applied = True
-            if form not in supported:
-                c.report(f"motherboard {board.label} is {form} but case {case.label} supports only "
-                         f"{', '.join(map(str, supported))}", board, case)
+    for board, form, case, supported in c.pairs("motherboard", board_key, "case", case_key):
+        if form not in supported:
+            c.report(f"motherboard {board.label} is {form} but case {case.label} supports only "
+                     f"{', '.join(map(str, supported))}", board, case)
 
 
 def _fits(c: Checker, category: str, noun: str, part_key: str, case_key: str, limit_noun: str) -> None:
     if not c.need(category, "case"):
         return
-    for part in c.parts(category):
-        for case in c.parts("case"):
-            size, limit = c.number(part, part_key), c.number(case, case_key)
-            if size is None or limit is None:
-                continue
-            c.applied = True
-            if size > limit:
-                c.report(f"{noun} {part.label} is {_fmt(size)} mm but case {case.label} allows at most "
-                         f"{_fmt(limit)} mm {limit_noun}", part, case)
+    for part, size, case, limit in c.pairs(category, part_key, "case", case_key, numeric=True):
+        if size > limit:
+            c.report(f"{noun} {part.label} is {_fmt(size)} mm but case {case.label} allows at most "
+                     f"{_fmt(limit)} mm {limit_noun}", part, case)
 
 
 def check_gpu_length(c: Checker) -> None:
@@ -248,15 +240,10 @@ def check_memory_speed(c: Checker) -> None:
     if not c.need("memory", "motherboard"):
         return
     memory_key, board_key = c.key("memory_field", "speed_mhz"), c.key("board_field", "max_memory_speed_mhz")
-    for kit in c.parts("memory"):
-        for board in c.parts("motherboard"):
-            speed, limit = c.number(kit, memory_key), c.number(board, board_key)
-            if speed is None or limit is None:
-                continue
-            c.applied = True
-            if speed > limit:
-                c.report(f"memory {kit.label} is rated {_fmt(speed)} MHz but motherboard {board.label} supports at most "
-                         f"{_fmt(limit)} MHz; it will run at {_fmt(limit)} MHz", kit, board)
+    for kit, speed, board, limit in c.pairs("memory", memory_key, "motherboard", board_key, numeric=True):
+        if speed > limit:
+            c.report(f"memory {kit.label} is rated {_fmt(speed)} MHz but motherboard {board.label} supports at most "
+                     f"{_fmt(limit)} MHz; it will run at {_fmt(limit)} MHz", kit, board)
 
 
 def check_memory_slots(c: Checker) -> None:
