@@ -93,6 +93,8 @@ def kb_answer(world: World, rng: random.Random, exclusions: Exclusions) -> list[
                                         pattern=r"(normal|not a defect|expected|harmless|nothing wrong|not (a sign of )?(a )?fault)"))
                 criteria.append(says("no-return-push", "The reply does not tell the customer the unit is defective", kind="constraint",
                                      not_pattern=r"(your (card|unit|psu|power supply) is (defective|faulty)|it is (defective|faulty))"))
+            if kind == "mount":
+                criteria.append(says("clearance", "The reply tells the customer to check the case's cooler clearance", contains_any=["clearance", "fit in your case", "fits your case", "case"], kind="completeness"))
             if kind == "bios":
                 criteria.append(says("flashback", "The reply says how to update (USB stick / flashback port)", contains_any=["flashback", "usb"], kind="completeness"))
             out.append(Instance("communication", "easy" if kind != "mount" else "medium", "customer", customer["id"], prompt, calls, reply, criteria,

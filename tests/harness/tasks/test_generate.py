@@ -115,3 +115,43 @@ def test_generated_json_is_sorted_and_stable(generated: dict[str, str]) -> None:
     assert list(generated) == sorted(generated)
     sample = json.loads(next(iter(generated.values())))
     assert sample  # parses
+
+
+def _calls(instance) -> list[str]:
+    return [call["tool"] for call in instance.calls]
+
+
+def test_warranty_claims_escalate_only_after_the_check_and_never_for_expired_or_voided_items() -> None:
+    world = World.load()
+    builder, _ = registry()["warranty-claim"]
+    instances = builder(world, random.Random("7:warranty-claim"), Exclusions())
+    variants = Counter(next(t for t in i.tags if t.startswith("warranty-")) for i in instances)
+    assert {"warranty-ask", "warranty-confirmed", "warranty-excluded"} <= set(variants)
+    for instance in instances:
+        tools = _calls(instance)
+        escalates = "createEscalation" in tools
+        assert escalates == ("warranty-confirmed" in instance.tags), instance.prompt
+        if escalates:
+            assert tools.index("checkWarrantyStatus") < tools.index("createEscalation")
+
+
+def test_approved_refunds_name_an_approver_only_when_they_hold_issue_refund() -> None:
+    world = World.load()
+    permissions = {e["id"]: json.loads(e["permissions"]) for e in world.employees()}
+    builder, _ = registry()["approved-refund"]
+    instances = builder(world, random.Random("7:approved-refund"), Exclusions())
+    assert instances
+    for instance in instances:
+        refund = next(c["arguments"] for c in instance.calls if c["tool"] == "createRefund")
+        named = next(e for e in instance.entities if e.startswith("emp-"))
+        assert ("approved_by" in refund) == ("issue_refund" in permissions[named])
+
+
+def test_memory_speed_answers_never_cite_the_deprecated_article() -> None:
+    world = World.load()
+    stale = world.value("SELECT id FROM kb_articles WHERE deprecated = 1 AND superseded_by = "
+                        "(SELECT id FROM kb_articles WHERE title = 'Memory speed above the board maximum (a warning)')")
+    builder, _ = registry()["memory-speed-kb"]
+    instances = builder(world, random.Random("7:memory-speed-kb"), Exclusions())
+    assert instances and stale
+    assert all(stale not in i.reply and any(c["id"] == "no-stale-article" for c in i.criteria) for i in instances)
