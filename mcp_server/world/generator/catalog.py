@@ -3,6 +3,7 @@ warranty policies. All brands are invented."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -217,28 +218,21 @@ def _peripheral(world: World, category: str, i: int, brand: str) -> tuple[str, d
     return f"{kind.title()} {rng.choice(['Basic', 'Plus', 'Pro'])}", {"type": kind}, rng.randint(6, 45) + 0.99
 
 
+# The PC parts, each made by its own function: (model name, specs, price).
+_PART_MAKERS: dict[str, Callable[[World, int, str], tuple[str, dict[str, Any], float]]] = {
+    "cpu": _cpu, "motherboard": _motherboard, "gpu": _gpu, "memory": _memory, "storage": _storage,
+    "psu": _psu, "case": _case, "cooling": _cooling,
+}
+
+
 def build_catalog(world: World) -> None:
     rng = world.rng
     for category, count in CATEGORY_COUNTS.items():
         prefix = category[:3].upper()
         for i in range(count):
             brand = BRANDS[category][i % len(BRANDS[category])]
-            if category == "cpu":
-                model, specs, price = _cpu(world, i, brand)
-            elif category == "motherboard":
-                model, specs, price = _motherboard(world, i, brand)
-            elif category == "gpu":
-                model, specs, price = _gpu(world, i, brand)
-            elif category == "memory":
-                model, specs, price = _memory(world, i, brand)
-            elif category == "storage":
-                model, specs, price = _storage(world, i, brand)
-            elif category == "psu":
-                model, specs, price = _psu(world, i, brand)
-            elif category == "case":
-                model, specs, price = _case(world, i, brand)
-            elif category == "cooling":
-                model, specs, price = _cooling(world, i, brand)
+            if category in _PART_MAKERS:
+                model, specs, price = _PART_MAKERS[category](world, i, brand)
             elif category in ("prebuilt", "workstation"):
                 model, specs, price = _system(world, i, brand, category == "workstation")
             elif category == "bundle":
