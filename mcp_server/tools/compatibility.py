@@ -8,7 +8,6 @@ for that part, never guessed.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field
 
 from mcp_server.errors import InvalidArgumentError, NotFoundError
+from mcp_server.tools.records import json_object
 from mcp_server.tools.runtime import fetch_all, fetch_one, world_tool
 
 PC_PART_CATEGORIES = ("cpu", "motherboard", "gpu", "memory", "storage", "psu", "case", "cooling")
@@ -302,14 +302,6 @@ CHECKS: dict[str, Callable[[Checker], None]] = {
 }
 
 
-def _json_object(text: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(text or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
-
-
 @world_tool(name="validateBuildCompatibility", title="Validate build compatibility")
 async def validateBuildCompatibility(
     build_id: Annotated[str | None, Field(description="A saved build to check, e.g. bld-0042 (give this or product_ids)")] = None,
@@ -342,7 +334,7 @@ async def validateBuildCompatibility(
     if missing:
         raise NotFoundError(f"no product with id {', '.join(missing)}; find product ids with searchProducts")
 
-    parts = [Part(p["id"], p["name"], p["category"], _json_object(p["specs"]), wanted[p["id"]]) for p in products]
+    parts = [Part(p["id"], p["name"], p["category"], json_object(p["specs"]), wanted[p["id"]]) for p in products]
     by_category: dict[str, list[Part]] = {}
     for part in parts:
         by_category.setdefault(part.category, []).append(part)
@@ -357,7 +349,7 @@ async def validateBuildCompatibility(
         if check is None:
             not_checked.append(f"rule {rule['id']} has an unknown check kind {rule['check_kind']!r}: not checked")
             continue
-        checker = Checker(rule=rule, params=_json_object(rule["params"]), by_category=by_category)
+        checker = Checker(rule=rule, params=json_object(rule["params"]), by_category=by_category)
         check(checker)
         issues.extend(checker.issues)
         not_checked.extend(s for s in checker.skipped if s not in not_checked)
