@@ -125,7 +125,9 @@ def heldout_tasks(root: Path) -> list[Task]:
 @dataclass
 class Exclusions:
     """Ids no training task may use: every id a held-out task names, and everything that belongs to
-    the customers those ids lead to (their orders, tickets, builds and the records under them)."""
+    the customers those ids lead to (their orders, tickets, builds and the records under them).
+    Employees are staff, not subjects: one a held-out task merely involves (who asks, who approves)
+    stays usable; only an employee listed among the task's ``entities`` is excluded."""
 
     ids: set[str] = field(default_factory=set)
     customers: set[str] = field(default_factory=set)
@@ -135,6 +137,8 @@ class Exclusions:
         found = cls()
         for task in tasks:
             for ident in task_ids(task):
+                if ident.startswith("emp-") and ident not in task.entities:
+                    continue
                 found.ids.add(ident)
                 sql = _CUSTOMER_OF.get(ident.split("-", 1)[0])
                 owner = world.value(sql, (ident,)) if sql else None

@@ -13,6 +13,7 @@ from harness.tasks.entities import task_ids
 from harness.tasks.generate.build import PREFIX, generate, registry, write
 from harness.tasks.generate.core import Exclusions, World, date_pattern, heldout_tasks
 from harness.tasks.loader import load_suite
+from harness.tasks.models import ReferenceCall, ReferenceSolution, Task
 from harness.tasks.validate import validate_suite
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -67,6 +68,17 @@ def test_no_training_task_uses_an_entity_of_a_heldout_task(train: list) -> None:
     excluded = Exclusions.from_heldout(world, heldout_tasks(ROOT))
     clashes = {pair.task.id: sorted(set(task_ids(pair.task)) & excluded.ids) for pair in train}
     assert {k: v for k, v in clashes.items() if v} == {}
+
+
+def test_an_employee_a_heldout_task_only_involves_stays_usable_but_one_it_is_about_does_not() -> None:
+    task = Task(
+        id="ho-staff", split="heldout", category="multi_step", difficulty="easy", requester="employee",
+        requester_id="emp-001", prompt="-", entities=["emp-002", "tkt-00001"],
+        reference=ReferenceSolution(calls=[ReferenceCall(tool="createRefund", arguments={"approved_by": "emp-003"})], reply="-"),
+    )
+    excluded = Exclusions.from_heldout(World.load(), [task]).ids
+    assert "emp-002" in excluded and "tkt-00001" in excluded
+    assert "emp-001" not in excluded and "emp-003" not in excluded
 
 
 def test_training_split_has_at_least_a_thousand_tasks_in_every_category(train: list) -> None:
