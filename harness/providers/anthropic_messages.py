@@ -20,18 +20,21 @@
 
 from __future__ import annotations
 
-import copy
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anthropic
 import httpx2
+from anthropic._constants import RAW_RESPONSE_HEADER
+from anthropic._data import DEPRECATED_MODELS, MODELS_TO_WARN_WITH_THINKING_ENABLED
 
 from harness.errors import ConfigurationError, MalformedReplyError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
     PendingCalls,
     ProviderBase,
+    RequestBody,
     SdkErrors,
     count,
     exchange,
@@ -46,6 +49,14 @@ from harness.transcript import Usage
 ANTHROPIC_ERRORS = SdkErrors(status=anthropic.APIStatusError, connection=anthropic.APIConnectionError)
 CACHE_BREAKPOINT = {"type": "ephemeral"}
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
+# The keys of anthropic's messages.create() body, in its order.
+MESSAGES_WIRE_ORDER = tuple(
+    "max_tokens messages model cache_control container diagnostics inference_geo metadata output_config "
+    "service_tier speed stop_sequences stream system thinking tool_choice tools".split()
+)
+# What with_raw_response.create() adds to the POST besides the body: its raw-response marker
+# (with cast_to=httpx2.Response the SDK then returns the httpx2 response itself).
+POST_OPTIONS: Any = {"headers": {RAW_RESPONSE_HEADER: "raw"}}
 _NO_SAMPLING = (
     "the anthropic 2.x SDK (API version 2026-10-21) has no such parameter; if your endpoint still "
     "accepts it, pass it through extra_body"
@@ -111,8 +122,25 @@ class AnthropicProvider(ProviderBase):
             fields["extra_body"] = dict(settings.extra_body)
         return fields
 
-    async def send(self, fields: dict[str, Any]) -> Any:
-        return await self._client.messages.with_raw_response.create(**fields)
+    def warn_like_the_sdk(self) -> None:
+        """The warnings messages.create() gives for this model and settings, which send() bypasses."""
+        if self.name in DEPRECATED_MODELS:
+            warnings.warn(
+                f"The model '{self.name}' is deprecated and will reach end-of-life on {DEPRECATED_MODELS[self.name]}.",
+                DeprecationWarning,
+                stacklevel=4,
+            )
+        if self.name in MODELS_TO_WARN_WITH_THINKING_ENABLED and isinstance(self.model_settings.thinking_budget, int):
+            warnings.warn(
+                f"Using Claude with {self.name} and 'thinking.type=enabled' is deprecated; use thinking_budget='adaptive'",
+                UserWarning,
+                stacklevel=4,
+            )
+
+    async def send(self, body: bytes) -> Any:
+        """POST a body built by RequestBody: what create() sends, without serializing the whole
+        request again every turn (the returned object is the same as with_raw_response's)."""
+        return await self._client.post("/v1/messages", content=body, cast_to=httpx2.Response, options=POST_OPTIONS)
 
 
 class AnthropicConversation:
@@ -121,21 +149,30 @@ class AnthropicConversation:
         # Block form from the start, so every request renders the cached prefix identically.
         self._messages: list[dict[str, Any]] = [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
         self._pending = PendingCalls()
-        self._fixed = provider.fixed_request_fields()
+        fixed = provider.fixed_request_fields()
+        extra = fixed.pop("extra_body", None)
         tool_defs = [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools]
         if system:
-            self._fixed["system"] = [{"type": "text", "text": system, "cache_control": CACHE_BREAKPOINT}]
+            fixed["system"] = [{"type": "text", "text": system, "cache_control": CACHE_BREAKPOINT}]
         elif tool_defs:
             tool_defs[-1]["cache_control"] = CACHE_BREAKPOINT
         if tool_defs:
-            self._fixed["tools"] = tool_defs
+            fixed["tools"] = tool_defs
+        self._body = RequestBody(
+            fixed, order=MESSAGES_WIRE_ORDER, history_key="messages", extra=extra, extra_in_place=True
+        )
 
     async def next_turn(self) -> ModelTurn:
         self._pending.check_none_open()
-        fields = {**self._fixed, "messages": self._messages_with_moving_breakpoint()}
         provider = self._provider
+        provider.warn_like_the_sdk()
+        body, request = self._body.render(self._messages_with_moving_breakpoint())
         done = await exchange(
-            lambda: provider.send(fields), provider="anthropic", errors=ANTHROPIC_ERRORS, policy=provider.policy
+            lambda: provider.send(body),
+            request=request,
+            provider="anthropic",
+            errors=ANTHROPIC_ERRORS,
+            policy=provider.policy,
         )
         turn, echo = read_reply(done.response)
         turn.exchange = done.record
@@ -160,10 +197,10 @@ class AnthropicConversation:
         """The history, with a cache breakpoint on the last block of the newest message only
         (the stored history stays unmarked, so breakpoints never pile up past the limit of 4)."""
         messages = list(self._messages)
-        last = copy.deepcopy(messages[-1])
-        if last["content"]:
-            last["content"][-1]["cache_control"] = CACHE_BREAKPOINT
-        messages[-1] = last
+        last = messages[-1]
+        if last["content"]:  # copies of the message, its block list and its last block only
+            *earlier, newest = last["content"]
+            messages[-1] = {**last, "content": [*earlier, {**newest, "cache_control": CACHE_BREAKPOINT}]}
         return messages
 
 

@@ -30,12 +30,14 @@ from typing import Any
 
 import httpx2
 import openai
+from openai._constants import RAW_RESPONSE_HEADER
 
 from harness.errors import MalformedReplyError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
     PendingCalls,
     ProviderBase,
+    RequestBody,
     SdkErrors,
     count,
     exchange,
@@ -49,6 +51,17 @@ from harness.transcript import Usage
 
 OPENAI_ERRORS = SdkErrors(status=openai.APIStatusError, connection=openai.APIConnectionError)
 REASONING_KEYS = ("reasoning_content", "reasoning")  # GLM via SGLang / older vLLM, then current vLLM
+# The keys of openai's chat.completions.create() body, in its order.
+CHAT_WIRE_ORDER = tuple(
+    "model stream service_tier messages audio frequency_penalty function_call functions logit_bias logprobs "
+    "max_completion_tokens max_tokens metadata modalities moderation n parallel_tool_calls prediction "
+    "presence_penalty prompt_cache_key prompt_cache_options prompt_cache_retention reasoning_effort "
+    "response_format safety_identifier seed stop store stream_options temperature tool_choice tools "
+    "top_logprobs top_p user verbosity web_search_options".split()
+)
+# What create() adds to the POST besides the body: the raw-response marker (it asks for the
+# unparsed reply, as with_raw_response does) and bearer-token authentication.
+POST_OPTIONS: Any = {"headers": {RAW_RESPONSE_HEADER: "true"}, "security": {"bearer_auth": True}}
 _THINKING_HINT = (
     "thinking_budget is Anthropic's; use reasoning_effort, or for vLLM/SGLang "
     "extra_body={'chat_template_kwargs': {...}}"
@@ -102,8 +115,10 @@ class OpenAIChatProvider(ProviderBase):
             fields["extra_body"] = dict(settings.extra_body)
         return fields
 
-    async def send(self, fields: dict[str, Any]) -> Any:
-        return await self._client.chat.completions.with_raw_response.create(**fields)
+    async def send(self, body: bytes) -> Any:
+        """POST a body built by RequestBody: what create() sends, without its per-call walk of
+        the whole request (the returned object is the same as with_raw_response's)."""
+        return await self._client.post("/chat/completions", content=body, cast_to=httpx2.Response, options=POST_OPTIONS)
 
 
 class OpenAICompatibleProvider(OpenAIChatProvider):
@@ -118,9 +133,10 @@ class ChatConversation:
         if system:
             self._messages.append({"role": "system", "content": system})
         self._messages.append({"role": "user", "content": prompt})
-        self._fixed = provider.fixed_request_fields()
+        fixed = provider.fixed_request_fields()
+        extra = fixed.pop("extra_body", None)
         if tools:
-            self._fixed["tools"] = [
+            fixed["tools"] = [
                 {
                     "type": "function",
                     "function": {
@@ -132,14 +148,19 @@ class ChatConversation:
                 }
                 for t in tools
             ]
+        self._body = RequestBody(fixed, order=CHAT_WIRE_ORDER, history_key="messages", extra=extra)
         self._pending = PendingCalls()
 
     async def next_turn(self) -> ModelTurn:
         self._pending.check_none_open()
-        fields = {**self._fixed, "messages": list(self._messages)}
+        body, request = self._body.render(self._messages)
         provider = self._provider
         done = await exchange(
-            lambda: provider.send(fields), provider=provider.prefix, errors=OPENAI_ERRORS, policy=provider.policy
+            lambda: provider.send(body),
+            request=request,
+            provider=provider.prefix,
+            errors=OPENAI_ERRORS,
+            policy=provider.policy,
         )
         turn, assistant = read_reply(done.response, sanitize_arguments=provider.compatible_server)
         turn.exchange = done.record

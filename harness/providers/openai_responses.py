@@ -25,6 +25,7 @@ from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
     PendingCalls,
     ProviderBase,
+    RequestBody,
     SdkErrors,
     count,
     exchange,
@@ -33,12 +34,20 @@ from harness.providers.common import (
     policy_for,
     without_nulls,
 )
-from harness.providers.openai_chat import OPENAI_ERRORS
+from harness.providers.openai_chat import OPENAI_ERRORS, POST_OPTIONS
 from harness.providers.settings import ModelSettings, reject_unsupported
 from harness.tasks.models import Task
 from harness.transcript import Usage
 
 RESPONSES_ERRORS: SdkErrors = OPENAI_ERRORS
+# The keys of openai's responses.create() body, in its order.
+RESPONSES_WIRE_ORDER = tuple(
+    "model stream service_tier access_programs background background_options context_management "
+    "conversation image include input instructions max_output_tokens max_tool_calls metadata moderation "
+    "parallel_tool_calls previous_response_id prompt prompt_cache_key prompt_cache_options "
+    "prompt_cache_retention reasoning safety_identifier store stream_options temperature text tool_choice "
+    "tools top_logprobs top_p truncation user".split()
+)
 
 
 class OpenAIResponsesProvider(ProviderBase):
@@ -97,19 +106,21 @@ class OpenAIResponsesProvider(ProviderBase):
             fields["extra_body"] = dict(settings.extra_body)
         return fields
 
-    async def send(self, fields: dict[str, Any]) -> Any:
-        return await self._client.responses.with_raw_response.create(**fields)
+    async def send(self, body: bytes) -> Any:
+        """POST a body built by RequestBody (see OpenAIChatProvider.send)."""
+        return await self._client.post("/responses", content=body, cast_to=httpx2.Response, options=POST_OPTIONS)
 
 
 class ResponsesConversation:
     def __init__(self, provider: OpenAIResponsesProvider, *, system: str, tools: list[ToolSchema], prompt: str) -> None:
         self._provider = provider
         self._items: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
-        self._fixed = provider.fixed_request_fields()
+        fixed = provider.fixed_request_fields()
+        extra = fixed.pop("extra_body", None)
         if system:
-            self._fixed["instructions"] = system
+            fixed["instructions"] = system
         if tools:
-            self._fixed["tools"] = [
+            fixed["tools"] = [
                 {
                     "type": "function",
                     "name": t.name,
@@ -119,14 +130,19 @@ class ResponsesConversation:
                 }
                 for t in tools
             ]
+        self._body = RequestBody(fixed, order=RESPONSES_WIRE_ORDER, history_key="input", extra=extra)
         self._pending = PendingCalls()
 
     async def next_turn(self) -> ModelTurn:
         self._pending.check_none_open()
-        fields = {**self._fixed, "input": list(self._items)}
+        body, request = self._body.render(self._items)
         provider = self._provider
         done = await exchange(
-            lambda: provider.send(fields), provider=provider.prefix, errors=RESPONSES_ERRORS, policy=provider.policy
+            lambda: provider.send(body),
+            request=request,
+            provider=provider.prefix,
+            errors=RESPONSES_ERRORS,
+            policy=provider.policy,
         )
         turn, carried = read_reply(done.response)
         turn.exchange = done.record

@@ -53,7 +53,9 @@ class StubServer:
 
     def __call__(self, request: httpx2.Request) -> httpx2.Response:
         body = json.loads(request.content) if request.content else None
-        self.requests.append({"path": request.url.path, "headers": dict(request.headers), "body": body})
+        self.requests.append(
+            {"path": request.url.path, "headers": dict(request.headers), "body": body, "raw": request.content}
+        )
         if not self.replies:
             return httpx2.Response(418, json={"error": {"message": "the stub has no reply left"}})
         reply = self.replies.pop(0)
