@@ -37,7 +37,8 @@ class PriceQuote(BaseModel):
     lines: list[PriceLine]
     subtotal: float
     loyalty_tier: str
-    loyalty_discount_pct: int
+    loyalty_tier_name: str = Field(description="The tier's name in the loyalty programme")
+    loyalty_discount_pct: float
     loyalty_discount: float = Field(description="Granted loyalty discount (0 when a larger, non-stackable promotion wins)")
     promo_code: str | None
     promo_discount: float = Field(description="Granted promotion discount (0 when the loyalty discount is larger and they do not stack)")
@@ -86,7 +87,11 @@ async def calculatePrice(
         if product["discontinued"]:
             notes.append(f"{product['id']} ({product['name']}) is discontinued")
     subtotal = rules.cents(sum((Decimal(str(line.line_total)) for line in lines), Decimal("0")))
-    loyalty = rules.loyalty_discount(subtotal, loyalty_tier)
+    # The loyalty_tiers table is the world's statement of the tier discounts (tests keep it equal to rules.py).
+    tier = await fetch_one("SELECT name, discount_pct FROM loyalty_tiers WHERE id = ?", (loyalty_tier,))
+    if tier is None:
+        raise NotFoundError(f"no loyalty tier {loyalty_tier!r}; tiers are none, silver, gold and platinum")
+    loyalty = rules.percent_of(subtotal, tier["discount_pct"])
     promo_amount = Decimal("0.00")
     if promo is not None:
         promo_amount = _promotion_discount(promo, lines, subtotal)
@@ -103,8 +108,8 @@ async def calculatePrice(
     shipping = rules.SHIPPING_COST[shipping_service]
     total = rules.cents(subtotal - loyalty - promo_amount + shipping)
     return PriceQuote(
-        lines=lines, subtotal=float(subtotal), loyalty_tier=loyalty_tier,
-        loyalty_discount_pct=rules.LOYALTY_DISCOUNT_PCT[loyalty_tier], loyalty_discount=float(loyalty),
+        lines=lines, subtotal=float(subtotal), loyalty_tier=loyalty_tier, loyalty_tier_name=tier["name"],
+        loyalty_discount_pct=tier["discount_pct"], loyalty_discount=float(loyalty),
         promo_code=promo["code"] if promo else None, promo_discount=float(promo_amount),
         shipping_service=shipping_service, shipping=float(shipping), total=float(total), notes=notes,
     )

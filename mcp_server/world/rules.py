@@ -43,7 +43,11 @@ def cents(value: Decimal | float | int | str) -> Decimal:
 
 
 def loyalty_discount(amount: Decimal | float, tier: str) -> Decimal:
-    return cents(Decimal(str(amount)) * LOYALTY_DISCOUNT_PCT[tier] / 100)
+    return percent_of(amount, LOYALTY_DISCOUNT_PCT[tier])
+
+
+def percent_of(amount: Decimal | float, pct: float) -> Decimal:
+    return cents(Decimal(str(amount)) * Decimal(str(pct)) / 100)
 
 
 def refund_amount_for_line(

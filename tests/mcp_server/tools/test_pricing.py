@@ -147,3 +147,11 @@ async def test_quantity_must_be_positive() -> None:
     cpu = product("cpu")
     result = await price({"items": [{"product_id": cpu["id"], "quantity": 0}]})
     assert "greater than or equal to 1" in error_text(result)
+
+
+async def test_the_quote_reads_the_tier_discount_from_the_worlds_loyalty_tiers_table() -> None:
+    tier = world_rows("SELECT * FROM loyalty_tiers WHERE id = 'platinum'")[0]
+    ssd = product("storage")
+    quote = (await price({"items": [{"product_id": ssd["id"], "quantity": 1}], "loyalty_tier": "platinum"})).structured_content
+    assert (quote["loyalty_tier_name"], quote["loyalty_discount_pct"]) == (tier["name"], tier["discount_pct"])
+    assert Decimal(str(quote["loyalty_discount"])) == cents(Decimal(str(ssd["price"])) * Decimal(str(tier["discount_pct"])) / 100)
