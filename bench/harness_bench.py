@@ -161,6 +161,15 @@ def serve_stub(port: int, latency_s: float, tool_turns: int) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", backlog=4096)
 
 
+def process_cpu_s(pid: int) -> float | None:
+    """User + system CPU seconds of a child process so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -205,6 +214,7 @@ async def bench_latency(episodes: int, concurrency: int, latency_s: float, turns
             summary = await execute_run(config, provider=provider, stream=io.StringIO())
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
+            stub_cpu = process_cpu_s(stub.pid) if stub is not None else None
             counts = count_records(config.out_dir)
             durations = [json.loads(line)["duration_s"] for line in (config.out_dir / "transcripts.jsonl").read_text().splitlines()]
             size = (config.out_dir / "transcripts.jsonl").stat().st_size
@@ -220,6 +230,8 @@ async def bench_latency(episodes: int, concurrency: int, latency_s: float, turns
         "seconds": round(elapsed, 3), "ideal_seconds": round(ideal, 3),
         "over_ideal_pct": round(100 * (elapsed - ideal) / ideal, 2), "target_pct": 10.0,
         "mean_episode_s": round(sum(durations) / len(durations), 3), "harness_cpu_s": round(cpu, 2),
+        "harness_cpu_ms_per_turn": round(1000 * cpu / (ran * turns), 2),
+        "stub_cpu_s": None if stub_cpu is None else round(stub_cpu, 2),
         "transcript_mb": round(size / 1e6, 2), "statuses": counts, "exit_code": summary.exit_code,
     }
 
@@ -260,10 +272,12 @@ def main() -> int:
     for key in ("latency_fake", "latency_sdk"):
         if key in results:
             b = results[key]
+            stub_cpu = "" if b["stub_cpu_s"] is None else f", stub CPU {b['stub_cpu_s']} s"
             print(f"(b) {b['provider']}: {b['latency_s']} s per turn, {b['turns_per_episode']} turns, {b['episodes']} episodes at "
                   f"concurrency {b['concurrency']}: {b['seconds']} s vs ideal {b['ideal_seconds']} s "
                   f"({b['over_ideal_pct']:+.1f} % over; target <= {b['target_pct']:.0f} %); mean episode {b['mean_episode_s']} s, "
-                  f"harness CPU {b['harness_cpu_s']} s, transcripts {b['transcript_mb']} MB; statuses {b['statuses']}")
+                  f"harness CPU {b['harness_cpu_s']} s ({b['harness_cpu_ms_per_turn']} ms per turn){stub_cpu}, "
+                  f"transcripts {b['transcript_mb']} MB; statuses {b['statuses']}")
     return 0
 
 

@@ -54,13 +54,17 @@ MESSAGES_WIRE_ORDER = tuple(
     "max_tokens messages model cache_control container diagnostics inference_geo metadata output_config "
     "service_tier speed stop_sequences stream system thinking tool_choice tools".split()
 )
-# What with_raw_response.create() adds to the POST besides the body: its raw-response marker
-# (with cast_to=httpx2.Response the SDK then returns the httpx2 response itself).
-POST_OPTIONS: Any = {"headers": {RAW_RESPONSE_HEADER: "raw"}}
 _NO_SAMPLING = (
     "the anthropic 2.x SDK (API version 2026-10-21) has no such parameter; if your endpoint still "
     "accepts it, pass it through extra_body"
 )
+
+
+# What with_raw_response.create() adds to the POST besides the body: its raw-response marker
+# (with cast_to=httpx2.Response the SDK then returns the httpx2 response itself).
+def post_options() -> Any:
+    """A fresh dict per call: the SDK keeps a reference to it in its request options."""
+    return {"headers": {RAW_RESPONSE_HEADER: "raw"}}
 
 
 class AnthropicProvider(ProviderBase):
@@ -140,7 +144,7 @@ class AnthropicProvider(ProviderBase):
     async def send(self, body: bytes) -> Any:
         """POST a body built by RequestBody: what create() sends, without serializing the whole
         request again every turn (the returned object is the same as with_raw_response's)."""
-        return await self._client.post("/v1/messages", content=body, cast_to=httpx2.Response, options=POST_OPTIONS)
+        return await self._client.post("/v1/messages", content=body, cast_to=httpx2.Response, options=post_options())
 
 
 class AnthropicConversation:

@@ -59,13 +59,17 @@ CHAT_WIRE_ORDER = tuple(
     "response_format safety_identifier seed stop store stream_options temperature tool_choice tools "
     "top_logprobs top_p user verbosity web_search_options".split()
 )
-# What create() adds to the POST besides the body: the raw-response marker (it asks for the
-# unparsed reply, as with_raw_response does) and bearer-token authentication.
-POST_OPTIONS: Any = {"headers": {RAW_RESPONSE_HEADER: "true"}, "security": {"bearer_auth": True}}
 _THINKING_HINT = (
     "thinking_budget is Anthropic's; use reasoning_effort, or for vLLM/SGLang "
     "extra_body={'chat_template_kwargs': {...}}"
 )
+
+
+# What create() adds to the POST besides the body: the raw-response marker (it asks for the
+# unparsed reply, as with_raw_response does) and bearer-token authentication.
+def post_options() -> Any:
+    """A fresh dict per call: the SDK keeps a reference to it in its request options."""
+    return {"headers": {RAW_RESPONSE_HEADER: "true"}, "security": {"bearer_auth": True}}
 
 
 class OpenAIChatProvider(ProviderBase):
@@ -118,7 +122,7 @@ class OpenAIChatProvider(ProviderBase):
     async def send(self, body: bytes) -> Any:
         """POST a body built by RequestBody: what create() sends, without its per-call walk of
         the whole request (the returned object is the same as with_raw_response's)."""
-        return await self._client.post("/chat/completions", content=body, cast_to=httpx2.Response, options=POST_OPTIONS)
+        return await self._client.post("/chat/completions", content=body, cast_to=httpx2.Response, options=post_options())
 
 
 class OpenAICompatibleProvider(OpenAIChatProvider):

@@ -34,7 +34,7 @@ from harness.providers.common import (
     policy_for,
     without_nulls,
 )
-from harness.providers.openai_chat import OPENAI_ERRORS, POST_OPTIONS
+from harness.providers.openai_chat import OPENAI_ERRORS, post_options
 from harness.providers.settings import ModelSettings, reject_unsupported
 from harness.tasks.models import Task
 from harness.transcript import Usage
@@ -108,7 +108,7 @@ class OpenAIResponsesProvider(ProviderBase):
 
     async def send(self, body: bytes) -> Any:
         """POST a body built by RequestBody (see OpenAIChatProvider.send)."""
-        return await self._client.post("/responses", content=body, cast_to=httpx2.Response, options=POST_OPTIONS)
+        return await self._client.post("/responses", content=body, cast_to=httpx2.Response, options=post_options())
 
 
 class ResponsesConversation:
