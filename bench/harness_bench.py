@@ -1,6 +1,6 @@
 """Harness benchmark: the runner's own overhead, and how close it gets to ideal concurrency.
 
-    .venv/bin/python bench/harness_bench.py [--json] [--part overhead|latency|all]
+    .venv/bin/python bench/harness_bench.py [--json] [--part overhead|latency|adapters|all]
         [--episodes N] [--concurrency N] [--latency S] [--turns N]
 
 (a) overhead: `scripted/reference` (no model latency) over the in-process server, end to end
@@ -10,7 +10,12 @@
     real runner: 200 episodes x 3 turns x 1 s at concurrency 50 against the ideal
     episodes x turns x latency / concurrency = 12 s. Target: within 10 % of ideal.
 
-Both use a synthetic task suite written to a temporary directory (tasks whose reference calls
+(c) adapters: CPU per model request of each HTTP provider adapter (openai-compatible, openai,
+    openai-responses, anthropic) through its real SDK against httpx2.MockTransport, with the
+    world's real tool list and system prompt: what every turn costs the harness process, free of
+    the wall-clock noise of (b).
+
+(a) and (b) use a synthetic task suite written to a temporary directory (tasks whose reference calls
 read customers, orders and tickets), so the figures do not depend on the task set in the repo.
 """
 
@@ -236,9 +241,86 @@ async def bench_latency(episodes: int, concurrency: int, latency_s: float, turns
     }
 
 
+# --- (c): CPU per request of each provider adapter ---------------------------------------------
+
+
+def _canned_reply(prefix: str, turn: int, tool_turns: int) -> dict[str, Any]:
+    """Turn ``turn``'s reply in ``prefix``'s wire format: a searchOrders call, or the final text."""
+    calling = turn < tool_turns
+    arguments = json.dumps({"customer_id": "cus-00001"})
+    usage = {"input_tokens": 1000, "output_tokens": 50, "prompt_tokens": 1000, "completion_tokens": 50}
+    if prefix == "anthropic":
+        block = ({"type": "tool_use", "id": f"t{turn}", "name": "searchOrders", "input": json.loads(arguments)}
+                 if calling else {"type": "text", "text": "Summary."})
+        return {"id": "msg", "type": "message", "role": "assistant", "model": "m", "content": [block],
+                "stop_reason": "tool_use" if calling else "end_turn", "usage": usage}
+    if prefix == "openai-responses":
+        item = ({"type": "function_call", "id": f"fc{turn}", "call_id": f"c{turn}", "name": "searchOrders",
+                 "arguments": arguments} if calling else
+                {"type": "message", "id": "m", "role": "assistant", "content": [{"type": "output_text", "text": "Summary."}]})
+        return {"id": "resp", "object": "response", "status": "completed", "output": [item], "usage": usage}
+    message: dict[str, Any] = ({"role": "assistant", "content": None, "tool_calls": [
+        {"id": f"c{turn}", "type": "function", "function": {"name": "searchOrders", "arguments": arguments}}]}
+        if calling else {"role": "assistant", "content": "Summary."})
+    return {"id": "cmpl", "object": "chat.completion", "model": "m", "usage": usage,
+            "choices": [{"index": 0, "message": message, "finish_reason": "tool_calls" if calling else "stop"}]}
+
+
+async def bench_adapters(episodes: int, turns: int) -> dict[str, Any]:
+    import httpx2
+    from mcp import Client
+
+    from harness.agent import system_prompt, tool_schemas
+    from harness.providers.base import ToolResult
+    from harness.providers.registry import HTTP_PROVIDERS
+    from harness.providers.settings import ModelSettings
+    from harness.tasks.models import ReferenceSolution, Task
+    from mcp_server.server import build_server
+
+    async with Client(build_server()) as client:
+        listed = await client.list_tools()
+        tools = tool_schemas(getattr(listed, "tools", listed))
+    task = Task(id="bench", split="heldout", category="information_retrieval", difficulty="easy", requester="employee",
+                requester_id="emp-001", prompt="Summarise customer cus-00001's account.",
+                reference=ReferenceSolution(calls=[], reply="Summary."))
+    system = system_prompt(task)
+    result_text = json.dumps([{"order_id": f"ord-{i:05d}", "status": "shipped", "total": 12.5 * i} for i in range(20)])
+    results: dict[str, Any] = {}
+    for prefix, model in (("openai-compatible", "stub-model"), ("openai", "gpt-5.2"),
+                          ("openai-responses", "gpt-5.2"), ("anthropic", "claude-opus-4-6")):
+        replies = [json.dumps(_canned_reply(prefix, turn, turns - 1)).encode() for turn in range(turns)]
+        sent: list[int] = []
+
+        def answer(request: httpx2.Request, replies: list[bytes] = replies, sent: list[int] = sent) -> httpx2.Response:
+            sent.append(len(request.content))
+            return httpx2.Response(200, content=replies[(len(sent) - 1) % len(replies)],
+                                   headers={"content-type": "application/json"})
+
+        http = httpx2.AsyncClient(transport=httpx2.MockTransport(answer))
+        base_url = "http://stub" if prefix == "anthropic" else "http://stub/v1"
+        provider = HTTP_PROVIDERS[prefix](model, ModelSettings(), api_key="bench", base_url=base_url, http_client=http)
+        requests, cpu = 0, 0.0
+        for episode in range(episodes + 5):  # the first 5 warm up
+            started = time.process_time()
+            conversation = provider.open(system=system, tools=tools, prompt=task.prompt, task=task)
+            for _ in range(turns):
+                turn = await conversation.next_turn()
+                if not turn.tool_calls:
+                    break
+                conversation.add_tool_results(
+                    [ToolResult(call_id=c.id, name=c.name, text=result_text, is_error=False) for c in turn.tool_calls])
+            if episode >= 5:
+                cpu += time.process_time() - started
+                requests += turns
+        await provider.aclose()
+        results[prefix] = {"requests": requests, "cpu_ms_per_request": round(1000 * cpu / requests, 3),
+                           "request_kb": round(max(sent) / 1000, 1)}
+    return results
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--part", choices=("overhead", "latency", "all"), default="all")
+    parser.add_argument("--part", choices=("overhead", "latency", "adapters", "all"), default="all")
     parser.add_argument("--episodes", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--latency", type=float, default=1.0, help="stub seconds per model turn (part b)")
@@ -259,6 +341,8 @@ def main() -> int:
     if args.part in ("latency", "all"):
         results["latency_fake"] = asyncio.run(bench_latency(args.episodes, args.concurrency, args.latency, args.turns, through_sdk=False))
         results["latency_sdk"] = asyncio.run(bench_latency(args.episodes, args.concurrency, args.latency, args.turns, through_sdk=True))
+    if args.part in ("adapters", "all"):
+        results["adapters"] = asyncio.run(bench_adapters(args.episodes, args.turns))
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
@@ -278,6 +362,9 @@ def main() -> int:
                   f"({b['over_ideal_pct']:+.1f} % over; target <= {b['target_pct']:.0f} %); mean episode {b['mean_episode_s']} s, "
                   f"harness CPU {b['harness_cpu_s']} s ({b['harness_cpu_ms_per_turn']} ms per turn){stub_cpu}, "
                   f"transcripts {b['transcript_mb']} MB; statuses {b['statuses']}")
+    for prefix, c in results.get("adapters", {}).items():
+        print(f"(c) {prefix} adapter through its SDK (MockTransport): {c['cpu_ms_per_request']} ms CPU per request "
+              f"({c['requests']} requests of up to {c['request_kb']} KB)")
     return 0
 
 
