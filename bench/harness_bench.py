@@ -272,7 +272,7 @@ async def bench_adapters(episodes: int, turns: int) -> dict[str, Any]:
 
     from harness.agent import system_prompt, tool_schemas
     from harness.providers.base import ToolResult
-    from harness.providers.registry import HTTP_PROVIDERS
+    from harness.providers.registry import http_provider_class
     from harness.providers.settings import ModelSettings
     from harness.tasks.models import ReferenceSolution, Task
     from mcp_server.server import build_server
@@ -298,7 +298,7 @@ async def bench_adapters(episodes: int, turns: int) -> dict[str, Any]:
 
         http = httpx2.AsyncClient(transport=httpx2.MockTransport(answer))
         base_url = "http://stub" if prefix == "anthropic" else "http://stub/v1"
-        provider = HTTP_PROVIDERS[prefix](model, ModelSettings(), api_key="bench", base_url=base_url, http_client=http)
+        provider = http_provider_class(prefix)(model, ModelSettings(), api_key="bench", base_url=base_url, http_client=http)
         requests, cpu = 0, 0.0
         for episode in range(episodes + 5):  # the first 5 warm up
             started = time.process_time()

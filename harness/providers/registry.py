@@ -19,6 +19,7 @@ SDK as is: Anthropic appends ``/v1/messages``; OpenAI-style URLs must end in ``/
 
 from __future__ import annotations
 
+import importlib
 import ipaddress
 import os
 from collections.abc import Awaitable, Callable, Mapping
@@ -28,18 +29,17 @@ from urllib.parse import urlsplit
 import httpx2
 
 from harness.errors import ConfigurationError
-from harness.providers.anthropic_messages import AnthropicProvider
 from harness.providers.base import Provider
-from harness.providers.openai_chat import OpenAIChatProvider, OpenAICompatibleProvider
-from harness.providers.openai_responses import OpenAIResponsesProvider
 from harness.providers.scripted import ScriptedProvider
 from harness.providers.settings import ModelSettings, coerce_settings
 
-HTTP_PROVIDERS: dict[str, type[AnthropicProvider | OpenAIChatProvider | OpenAIResponsesProvider]] = {
-    "anthropic": AnthropicProvider,
-    "openai": OpenAIChatProvider,
-    "openai-responses": OpenAIResponsesProvider,
-    "openai-compatible": OpenAICompatibleProvider,
+# prefix -> (module, class). Imported on first use: each SDK costs about a second to import, and a
+# run needs only one of them.
+HTTP_PROVIDERS: dict[str, tuple[str, str]] = {
+    "anthropic": ("harness.providers.anthropic_messages", "AnthropicProvider"),
+    "openai": ("harness.providers.openai_chat", "OpenAIChatProvider"),
+    "openai-responses": ("harness.providers.openai_responses", "OpenAIResponsesProvider"),
+    "openai-compatible": ("harness.providers.openai_chat", "OpenAICompatibleProvider"),
 }
 PROVIDER_PREFIXES = (*HTTP_PROVIDERS, "scripted")
 KEY_VARIABLES = {
@@ -49,6 +49,12 @@ KEY_VARIABLES = {
     "openai-compatible": ("CORECRAFT_COMPAT_API_KEY", "OPENAI_API_KEY"),
 }
 LOCAL_SERVER_KEY = "EMPTY"  # vLLM and SGLang accept any key unless started with --api-key
+
+
+def http_provider_class(prefix: str) -> Any:
+    """The adapter class for an HTTP provider prefix, importing its SDK now."""
+    module, name = HTTP_PROVIDERS[prefix]
+    return getattr(importlib.import_module(module), name)
 
 
 def split_model(model: str) -> tuple[str, str]:
@@ -110,7 +116,7 @@ def create_provider(
             raise ConfigurationError("scripted/ models make no network calls: no http_client is used")
         return ScriptedProvider(name, chosen)
     assert api_key is not None
-    provider_class = HTTP_PROVIDERS[prefix]
+    provider_class = http_provider_class(prefix)
     return provider_class(name, chosen, api_key=api_key, base_url=base_url, http_client=http_client, sleep=sleep)
 
 

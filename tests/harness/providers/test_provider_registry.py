@@ -159,3 +159,16 @@ async def test_closing_a_provider_closes_the_http_client_it_was_given(model, bas
     provider = create_provider(model, None, base_url=base_url, http_client=http_client)
     await provider.aclose()
     assert http_client.is_closed
+
+
+def test_choosing_a_provider_imports_only_its_own_sdk() -> None:
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys; from harness.providers.registry import create_provider; "
+        "create_provider('openai-compatible/glm-4.6', base_url='http://127.0.0.1:9/v1'); "
+        "print('anthropic' in sys.modules, 'openai' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["False", "True"]
