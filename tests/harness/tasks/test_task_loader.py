@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 
 import pytest
-from corecraft_test_support import FIXTURES
+from corecraft_test_support import copy_fixture_suite, edit_json as edit
 
 from harness.errors import TaskFormatError
 from harness.tasks.loader import TaskFilesError, load_rubric, load_suite, load_tasks
@@ -13,15 +12,8 @@ from harness.tasks.loader import TaskFilesError, load_rubric, load_suite, load_t
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for name in ("tasks", "rubrics"):
-        shutil.copytree(FIXTURES / name, tmp_path / name)
-    return tmp_path
+    return copy_fixture_suite(tmp_path)
 
-
-def edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
-    data = json.loads(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(json.dumps(data), encoding="utf-8")
 
 
 def test_load_tasks_returns_every_task_ordered_by_split_then_id(root: Path) -> None:

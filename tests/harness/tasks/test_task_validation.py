@@ -1,26 +1,17 @@
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 
 import pytest
-from corecraft_test_support import FIXTURES, fixture_server, fixture_template
+from corecraft_test_support import copy_fixture_suite, edit_json as edit, fixture_server, fixture_template
 
 from harness.tasks.validate import TaskValidation, validate
 
 
 @pytest.fixture
 def root(tmp_path: Path) -> Path:
-    for name in ("tasks", "rubrics"):
-        shutil.copytree(FIXTURES / name, tmp_path / name)
-    return tmp_path
+    return copy_fixture_suite(tmp_path)
 
-
-def edit(path: Path, change) -> None:  # type: ignore[no-untyped-def]
-    data = json.loads(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(json.dumps(data), encoding="utf-8")
 
 
 async def run(root: Path, **extra) -> dict[str, TaskValidation]:  # type: ignore[no-untyped-def]

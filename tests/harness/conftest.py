@@ -11,7 +11,7 @@ from mcp_server.world.store import Template
 
 _NAME = "corecraft_test_support"
 if _NAME not in sys.modules:  # the shared helpers live with the fixtures they describe
-    _spec = importlib.util.spec_from_file_location(_NAME, Path(__file__).parents[1] / "fixtures" / "support.py")
+    _spec = importlib.util.spec_from_file_location(_NAME, Path(__file__).parent / "fixtures" / "support.py")
     assert _spec is not None and _spec.loader is not None
     _module = importlib.util.module_from_spec(_spec)
     sys.modules[_NAME] = _module
