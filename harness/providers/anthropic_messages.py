@@ -32,14 +32,14 @@ from anthropic._data import DEPRECATED_MODELS, MODELS_TO_WARN_WITH_THINKING_ENAB
 from harness.errors import ConfigurationError, MalformedReplyError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
+    HttpProvider,
     PendingCalls,
-    ProviderBase,
     RequestBody,
+    Sdk,
     SdkErrors,
     count,
     exchange,
     need,
-    policy_for,
     without_nulls,
 )
 from harness.providers.settings import ModelSettings, reject_unsupported
@@ -67,8 +67,13 @@ def post_options() -> Any:
     return {"headers": {RAW_RESPONSE_HEADER: "raw"}}
 
 
-class AnthropicProvider(ProviderBase):
+ANTHROPIC_SDK = Sdk(client=anthropic.AsyncAnthropic, errors=ANTHROPIC_ERRORS, post_options=post_options)
+
+
+class AnthropicProvider(HttpProvider):
     prefix = "anthropic"
+    sdk = ANTHROPIC_SDK
+    path = "/v1/messages"
 
     def __init__(
         self,
@@ -96,22 +101,10 @@ class AnthropicProvider(ProviderBase):
                 f"thinking_budget ({budget}) must be below max_tokens ({settings.max_tokens}): "
                 "thinking tokens count toward max_tokens"
             )
-        super().__init__(name, settings, base_url=base_url)
-        self.policy = policy_for(settings, sleep)
-        # Explicit timeout: also stops the SDK refusing large max_tokens without streaming.
-        self._client = anthropic.AsyncAnthropic(
-            api_key=api_key,
-            base_url=base_url,
-            http_client=http_client,
-            max_retries=0,
-            timeout=settings.request_timeout_s,
-        )
+        super().__init__(name, settings, api_key=api_key, base_url=base_url, http_client=http_client, sleep=sleep)
 
     def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> AnthropicConversation:
         return AnthropicConversation(self, system=system, tools=tools, prompt=prompt)
-
-    async def aclose(self) -> None:
-        await self._client.close()
 
     def fixed_request_fields(self) -> dict[str, Any]:
         settings = self.model_settings
@@ -140,11 +133,6 @@ class AnthropicProvider(ProviderBase):
                 UserWarning,
                 stacklevel=4,
             )
-
-    async def send(self, body: bytes) -> Any:
-        """POST a body built by RequestBody: what create() sends, without serializing the whole
-        request again every turn (the returned object is the same as with_raw_response's)."""
-        return await self._client.post("/v1/messages", content=body, cast_to=httpx2.Response, options=post_options())
 
 
 class AnthropicConversation:

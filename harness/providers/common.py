@@ -1,5 +1,6 @@
 """What every HTTP provider shares: one call with error mapping and retries, the exchange record,
-the request body builder, reply parsing helpers, and the bookkeeping of tool calls awaiting results."""
+the request body builder, reply parsing helpers, the bookkeeping of tool calls awaiting results,
+and the provider base that builds the SDK client and POSTs through it."""
 
 from __future__ import annotations
 
@@ -32,6 +33,16 @@ class SdkErrors:
 
     status: type[Exception]
     connection: type[Exception]
+
+
+@dataclass(frozen=True)
+class Sdk:
+    """What an adapter needs from its SDK: the client class, the exception classes ``exchange``
+    maps, and what the SDK's create() adds to the POST besides the body (``post_options``)."""
+
+    client: Callable[..., Any]
+    errors: SdkErrors
+    post_options: Callable[[], Any]  # a fresh dict per call: the SDK keeps a reference to it
 
 
 @dataclass(frozen=True)
@@ -279,3 +290,40 @@ class ProviderBase:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
+
+
+class HttpProvider(ProviderBase):
+    """A provider behind an HTTP API, reached through its SDK's client. Retries are ours (the
+    client's are off) and request bodies come from RequestBody, not from the SDK's create()."""
+
+    sdk: Sdk
+    path: str  # the endpoint, relative to the client's base URL
+
+    def __init__(
+        self,
+        name: str,
+        settings: ModelSettings,
+        *,
+        api_key: str,
+        base_url: str | None,
+        http_client: httpx2.AsyncClient | None,
+        sleep: Callable[[float], Awaitable[None]] | None,
+    ) -> None:
+        super().__init__(name, settings, base_url=base_url)
+        self.policy = policy_for(settings, sleep)
+        # Explicit timeout: also stops the anthropic SDK refusing large max_tokens without streaming.
+        self._client = self.sdk.client(
+            api_key=api_key,
+            base_url=base_url,
+            http_client=http_client,
+            max_retries=0,
+            timeout=settings.request_timeout_s,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def send(self, body: bytes) -> Any:
+        """POST a body built by RequestBody: what create() sends, without its per-call walk and
+        serialization of the whole request (the returned object is the same as with_raw_response's)."""
+        return await self._client.post(self.path, content=body, cast_to=httpx2.Response, options=self.sdk.post_options())

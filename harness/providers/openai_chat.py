@@ -35,15 +35,15 @@ from openai._constants import RAW_RESPONSE_HEADER
 from harness.errors import MalformedReplyError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
+    HttpProvider,
     PendingCalls,
-    ProviderBase,
     RequestBody,
+    Sdk,
     SdkErrors,
     count,
     exchange,
     need,
     parse_arguments,
-    policy_for,
 )
 from harness.providers.settings import ModelSettings, reject_unsupported
 from harness.tasks.models import Task
@@ -72,8 +72,13 @@ def post_options() -> Any:
     return {"headers": {RAW_RESPONSE_HEADER: "true"}, "security": {"bearer_auth": True}}
 
 
-class OpenAIChatProvider(ProviderBase):
+OPENAI_SDK = Sdk(client=openai.AsyncOpenAI, errors=OPENAI_ERRORS, post_options=post_options)
+
+
+class OpenAIChatProvider(HttpProvider):
     prefix = "openai"
+    sdk = OPENAI_SDK
+    path = "/chat/completions"
     compatible_server = False
 
     def __init__(
@@ -92,21 +97,10 @@ class OpenAIChatProvider(ProviderBase):
             supported=("temperature", "top_p", "reasoning_effort", "seed", "extra_body"),
             hints={"thinking_budget": _THINKING_HINT},
         )
-        super().__init__(name, settings, base_url=base_url)
-        self.policy = policy_for(settings, sleep)
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=base_url,
-            http_client=http_client,
-            max_retries=0,
-            timeout=settings.request_timeout_s,
-        )
+        super().__init__(name, settings, api_key=api_key, base_url=base_url, http_client=http_client, sleep=sleep)
 
     def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> ChatConversation:
         return ChatConversation(self, system=system, tools=tools, prompt=prompt)
-
-    async def aclose(self) -> None:
-        await self._client.close()
 
     def fixed_request_fields(self) -> dict[str, Any]:
         settings = self.model_settings
@@ -118,11 +112,6 @@ class OpenAIChatProvider(ProviderBase):
         if settings.extra_body:
             fields["extra_body"] = dict(settings.extra_body)
         return fields
-
-    async def send(self, body: bytes) -> Any:
-        """POST a body built by RequestBody: what create() sends, without its per-call walk of
-        the whole request (the returned object is the same as with_raw_response's)."""
-        return await self._client.post("/chat/completions", content=body, cast_to=httpx2.Response, options=post_options())
 
 
 class OpenAICompatibleProvider(OpenAIChatProvider):

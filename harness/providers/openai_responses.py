@@ -18,23 +18,21 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx2
-import openai
 
 from harness.errors import FatalProviderError, MalformedReplyError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
+    HttpProvider,
     PendingCalls,
-    ProviderBase,
     RequestBody,
     SdkErrors,
     count,
     exchange,
     need,
     parse_arguments,
-    policy_for,
     without_nulls,
 )
-from harness.providers.openai_chat import OPENAI_ERRORS, post_options
+from harness.providers.openai_chat import OPENAI_ERRORS, OPENAI_SDK
 from harness.providers.settings import ModelSettings, reject_unsupported
 from harness.tasks.models import Task
 from harness.transcript import Usage
@@ -50,8 +48,10 @@ RESPONSES_WIRE_ORDER = tuple(
 )
 
 
-class OpenAIResponsesProvider(ProviderBase):
+class OpenAIResponsesProvider(HttpProvider):
     prefix = "openai-responses"
+    sdk = OPENAI_SDK
+    path = "/responses"
 
     def __init__(
         self,
@@ -72,21 +72,10 @@ class OpenAIResponsesProvider(ProviderBase):
                 "thinking_budget": "thinking_budget is Anthropic's; use reasoning_effort",
             },
         )
-        super().__init__(name, settings, base_url=base_url)
-        self.policy = policy_for(settings, sleep)
-        self._client = openai.AsyncOpenAI(
-            api_key=api_key,
-            base_url=base_url,
-            http_client=http_client,
-            max_retries=0,
-            timeout=settings.request_timeout_s,
-        )
+        super().__init__(name, settings, api_key=api_key, base_url=base_url, http_client=http_client, sleep=sleep)
 
     def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> ResponsesConversation:
         return ResponsesConversation(self, system=system, tools=tools, prompt=prompt)
-
-    async def aclose(self) -> None:
-        await self._client.close()
 
     def fixed_request_fields(self) -> dict[str, Any]:
         settings = self.model_settings
@@ -105,10 +94,6 @@ class OpenAIResponsesProvider(ProviderBase):
         if settings.extra_body:
             fields["extra_body"] = dict(settings.extra_body)
         return fields
-
-    async def send(self, body: bytes) -> Any:
-        """POST a body built by RequestBody (see OpenAIChatProvider.send)."""
-        return await self._client.post("/responses", content=body, cast_to=httpx2.Response, options=post_options())
 
 
 class ResponsesConversation:
