@@ -32,13 +32,12 @@ from anthropic._data import DEPRECATED_MODELS, MODELS_TO_WARN_WITH_THINKING_ENAB
 from harness.errors import ConfigurationError, MalformedReplyError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
+    HttpConversation,
     HttpProvider,
-    PendingCalls,
     RequestBody,
     Sdk,
     SdkErrors,
     count,
-    exchange,
     need,
     without_nulls,
 )
@@ -135,12 +134,10 @@ class AnthropicProvider(HttpProvider):
             )
 
 
-class AnthropicConversation:
+class AnthropicConversation(HttpConversation):
     def __init__(self, provider: AnthropicProvider, *, system: str, tools: list[ToolSchema], prompt: str) -> None:
-        self._provider = provider
         # Block form from the start, so every request renders the cached prefix identically.
-        self._messages: list[dict[str, Any]] = [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
-        self._pending = PendingCalls()
+        messages: list[dict[str, Any]] = [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
         fixed = provider.fixed_request_fields()
         extra = fixed.pop("extra_body", None)
         tool_defs = [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools]
@@ -150,45 +147,30 @@ class AnthropicConversation:
             tool_defs[-1]["cache_control"] = CACHE_BREAKPOINT
         if tool_defs:
             fixed["tools"] = tool_defs
-        self._body = RequestBody(
-            fixed, order=MESSAGES_WIRE_ORDER, history_key="messages", extra=extra, extra_in_place=True
-        )
+        body = RequestBody(fixed, order=MESSAGES_WIRE_ORDER, history_key="messages", extra=extra, extra_in_place=True)
+        super().__init__(provider, body, messages)
 
-    async def next_turn(self) -> ModelTurn:
-        self._pending.check_none_open()
-        provider = self._provider
-        provider.warn_like_the_sdk()
-        body, request = self._body.render(self._messages_with_moving_breakpoint())
-        done = await exchange(
-            lambda: provider.send(body),
-            request=request,
-            provider="anthropic",
-            errors=ANTHROPIC_ERRORS,
-            policy=provider.policy,
-        )
-        turn, echo = read_reply(done.response)
-        turn.exchange = done.record
+    def _take_reply(self, response: dict[str, Any]) -> ModelTurn:
+        turn, echo = read_reply(response)
         if echo:
-            self._messages.append({"role": "assistant", "content": echo})
-        self._pending.expect(turn.tool_calls)
+            self._history.append({"role": "assistant", "content": echo})
         return turn
 
-    def add_tool_results(self, results: list[ToolResult]) -> None:
-        self._pending.settle(results)
+    def _result_items(self, results: list[ToolResult]) -> list[dict[str, Any]]:
         if not results:
-            return
+            return []
         blocks: list[dict[str, Any]] = []
         for result in results:
             block: dict[str, Any] = {"type": "tool_result", "tool_use_id": result.call_id, "is_error": result.is_error}
             if result.text:  # empty content is optional on the wire; an empty string may be refused
                 block["content"] = result.text
             blocks.append(block)
-        self._messages.append({"role": "user", "content": blocks})
+        return [{"role": "user", "content": blocks}]
 
-    def _messages_with_moving_breakpoint(self) -> list[dict[str, Any]]:
+    def _history_to_send(self) -> list[dict[str, Any]]:
         """The history, with a cache breakpoint on the last block of the newest message only
         (the stored history stays unmarked, so breakpoints never pile up past the limit of 4)."""
-        messages = list(self._messages)
+        messages = list(self._history)
         last = messages[-1]
         if last["content"]:  # copies of the message, its block list and its last block only
             *earlier, newest = last["content"]

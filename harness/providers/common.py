@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import httpx2
 
 from harness.errors import MalformedReplyError, RetryableProviderError
-from harness.providers.base import ToolCall, ToolResult
+from harness.providers.base import ModelTurn, ToolCall, ToolResult
 from harness.providers.retry import RetryLog, RetryPolicy, call_with_retries, status_error
 from harness.providers.settings import ModelSettings
 
@@ -323,7 +323,57 @@ class HttpProvider(ProviderBase):
     async def aclose(self) -> None:
         await self._client.close()
 
+    def warn_like_the_sdk(self) -> None:
+        """The warnings create() gives for this model and settings, which send() bypasses (none
+        unless an adapter says so). Called once per turn, directly from the conversation's
+        next_turn, so that an adapter's ``stacklevel`` points at the same frame."""
+
     async def send(self, body: bytes) -> Any:
         """POST a body built by RequestBody: what create() sends, without its per-call walk and
         serialization of the whole request (the returned object is the same as with_raw_response's)."""
-        return await self._client.post(self.path, content=body, cast_to=httpx2.Response, options=self.sdk.post_options())
+        options = self.sdk.post_options()
+        return await self._client.post(self.path, content=body, cast_to=httpx2.Response, options=options)
+
+
+class HttpConversation:
+    """One episode with an HTTP provider: each turn checks that the last turn's tool calls were
+    answered, makes one call (with retries) and records the exchange. The adapter says how its
+    wire format takes a reply into the history and writes tool results into it."""
+
+    def __init__(self, provider: HttpProvider, body: RequestBody, history: list[dict[str, Any]]) -> None:
+        self._provider = provider
+        self._body = body
+        self._history = history  # the provider-native messages or input items, as sent
+        self._pending = PendingCalls()
+
+    async def next_turn(self) -> ModelTurn:
+        self._pending.check_none_open()
+        provider = self._provider
+        provider.warn_like_the_sdk()
+        body, request = self._body.render(self._history_to_send())
+        done = await exchange(
+            lambda: provider.send(body),
+            request=request,
+            provider=provider.prefix,
+            errors=provider.sdk.errors,
+            policy=provider.policy,
+        )
+        turn = self._take_reply(done.response)
+        turn.exchange = done.record
+        self._pending.expect(turn.tool_calls)
+        return turn
+
+    def add_tool_results(self, results: list[ToolResult]) -> None:
+        self._pending.settle(results)
+        self._history.extend(self._result_items(results))
+
+    def _history_to_send(self) -> list[dict[str, Any]]:
+        return self._history
+
+    def _take_reply(self, response: dict[str, Any]) -> ModelTurn:
+        """The turn in ``response``, after adding what must be sent back to the history."""
+        raise NotImplementedError
+
+    def _result_items(self, results: list[ToolResult]) -> list[dict[str, Any]]:
+        """What the history gains for the results of the last turn's tool calls."""
+        raise NotImplementedError

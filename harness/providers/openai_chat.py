@@ -35,13 +35,12 @@ from openai._constants import RAW_RESPONSE_HEADER
 from harness.errors import MalformedReplyError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
+    HttpConversation,
     HttpProvider,
-    PendingCalls,
     RequestBody,
     Sdk,
     SdkErrors,
     count,
-    exchange,
     need,
     parse_arguments,
 )
@@ -119,13 +118,14 @@ class OpenAICompatibleProvider(OpenAIChatProvider):
     compatible_server = True
 
 
-class ChatConversation:
+class ChatConversation(HttpConversation):
+    _provider: OpenAIChatProvider
+
     def __init__(self, provider: OpenAIChatProvider, *, system: str, tools: list[ToolSchema], prompt: str) -> None:
-        self._provider = provider
-        self._messages: list[dict[str, Any]] = []
+        messages: list[dict[str, Any]] = []
         if system:
-            self._messages.append({"role": "system", "content": system})
-        self._messages.append({"role": "user", "content": prompt})
+            messages.append({"role": "system", "content": system})
+        messages.append({"role": "user", "content": prompt})
         fixed = provider.fixed_request_fields()
         extra = fixed.pop("extra_body", None)
         if tools:
@@ -141,30 +141,16 @@ class ChatConversation:
                 }
                 for t in tools
             ]
-        self._body = RequestBody(fixed, order=CHAT_WIRE_ORDER, history_key="messages", extra=extra)
-        self._pending = PendingCalls()
+        body = RequestBody(fixed, order=CHAT_WIRE_ORDER, history_key="messages", extra=extra)
+        super().__init__(provider, body, messages)
 
-    async def next_turn(self) -> ModelTurn:
-        self._pending.check_none_open()
-        body, request = self._body.render(self._messages)
-        provider = self._provider
-        done = await exchange(
-            lambda: provider.send(body),
-            request=request,
-            provider=provider.prefix,
-            errors=OPENAI_ERRORS,
-            policy=provider.policy,
-        )
-        turn, assistant = read_reply(done.response, sanitize_arguments=provider.compatible_server)
-        turn.exchange = done.record
-        self._messages.append(assistant)
-        self._pending.expect(turn.tool_calls)
+    def _take_reply(self, response: dict[str, Any]) -> ModelTurn:
+        turn, assistant = read_reply(response, sanitize_arguments=self._provider.compatible_server)
+        self._history.append(assistant)
         return turn
 
-    def add_tool_results(self, results: list[ToolResult]) -> None:
-        self._pending.settle(results)
-        for result in results:
-            self._messages.append({"role": "tool", "tool_call_id": result.call_id, "content": result.text})
+    def _result_items(self, results: list[ToolResult]) -> list[dict[str, Any]]:
+        return [{"role": "tool", "tool_call_id": r.call_id, "content": r.text} for r in results]
 
 
 def read_reply(body: dict[str, Any], *, sanitize_arguments: bool) -> tuple[ModelTurn, dict[str, Any]]:

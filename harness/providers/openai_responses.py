@@ -22,22 +22,19 @@ import httpx2
 from harness.errors import FatalProviderError, MalformedReplyError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
+    HttpConversation,
     HttpProvider,
-    PendingCalls,
     RequestBody,
-    SdkErrors,
     count,
-    exchange,
     need,
     parse_arguments,
     without_nulls,
 )
-from harness.providers.openai_chat import OPENAI_ERRORS, OPENAI_SDK
+from harness.providers.openai_chat import OPENAI_SDK
 from harness.providers.settings import ModelSettings, reject_unsupported
 from harness.tasks.models import Task
 from harness.transcript import Usage
 
-RESPONSES_ERRORS: SdkErrors = OPENAI_ERRORS
 # The keys of openai's responses.create() body, in its order.
 RESPONSES_WIRE_ORDER = tuple(
     "model stream service_tier access_programs background background_options context_management "
@@ -96,10 +93,9 @@ class OpenAIResponsesProvider(HttpProvider):
         return fields
 
 
-class ResponsesConversation:
+class ResponsesConversation(HttpConversation):
     def __init__(self, provider: OpenAIResponsesProvider, *, system: str, tools: list[ToolSchema], prompt: str) -> None:
-        self._provider = provider
-        self._items: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
+        items: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
         fixed = provider.fixed_request_fields()
         extra = fixed.pop("extra_body", None)
         if system:
@@ -115,30 +111,16 @@ class ResponsesConversation:
                 }
                 for t in tools
             ]
-        self._body = RequestBody(fixed, order=RESPONSES_WIRE_ORDER, history_key="input", extra=extra)
-        self._pending = PendingCalls()
+        body = RequestBody(fixed, order=RESPONSES_WIRE_ORDER, history_key="input", extra=extra)
+        super().__init__(provider, body, items)
 
-    async def next_turn(self) -> ModelTurn:
-        self._pending.check_none_open()
-        body, request = self._body.render(self._items)
-        provider = self._provider
-        done = await exchange(
-            lambda: provider.send(body),
-            request=request,
-            provider=provider.prefix,
-            errors=RESPONSES_ERRORS,
-            policy=provider.policy,
-        )
-        turn, carried = read_reply(done.response)
-        turn.exchange = done.record
-        self._items.extend(carried)
-        self._pending.expect(turn.tool_calls)
+    def _take_reply(self, response: dict[str, Any]) -> ModelTurn:
+        turn, carried = read_reply(response)
+        self._history.extend(carried)
         return turn
 
-    def add_tool_results(self, results: list[ToolResult]) -> None:
-        self._pending.settle(results)
-        for result in results:
-            self._items.append({"type": "function_call_output", "call_id": result.call_id, "output": result.text})
+    def _result_items(self, results: list[ToolResult]) -> list[dict[str, Any]]:
+        return [{"type": "function_call_output", "call_id": r.call_id, "output": r.text} for r in results]
 
 
 def read_reply(body: dict[str, Any]) -> tuple[ModelTurn, list[dict[str, Any]]]:
