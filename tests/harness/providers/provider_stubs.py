@@ -84,6 +84,17 @@ class SleepRecorder:
         self.waits.append(seconds)
 
 
+# A final assistant turn (text, no tool calls) in the anthropic and Responses formats.
+FINAL_TURN = [{"type": "text", "text": "Customer cus-1 is on the gold tier."}]
+ANSWER_ITEM = {
+    "id": "msg_1",
+    "type": "message",
+    "role": "assistant",
+    "status": "completed",
+    "content": [{"type": "output_text", "text": "Customer cus-1 is on the gold tier.", "annotations": []}],
+}
+
+
 def error_reply(status: int, message: str, headers: dict[str, str] | None = None) -> httpx2.Response:
     body = {"type": "error", "error": {"type": "api_error", "message": message}}
     return httpx2.Response(status, headers=headers, json=body)

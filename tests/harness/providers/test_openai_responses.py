@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from provider_stubs import TASK, TOOLS, SleepRecorder, StubServer, error_reply, responses_reply
+from provider_stubs import ANSWER_ITEM, TASK, TOOLS, SleepRecorder, StubServer, responses_reply
 
-from harness.errors import ConfigurationError, FatalProviderError, MalformedReplyError
+from harness.errors import ConfigurationError
 from harness.providers.base import ToolCall, ToolResult
 from harness.providers.registry import create_provider
 from harness.transcript import Usage
@@ -23,13 +23,6 @@ CALL_ITEM = {
     "name": "get_customer",
     "arguments": '{"customer_id": "cus-1"}',
     "status": "completed",
-}
-ANSWER_ITEM = {
-    "id": "msg_1",
-    "type": "message",
-    "role": "assistant",
-    "status": "completed",
-    "content": [{"type": "output_text", "text": "Customer cus-1 is on the gold tier.", "annotations": []}],
 }
 
 
@@ -100,43 +93,6 @@ async def test_responses_incomplete_reply_reports_why_it_stopped(sleeps):
         turn = await provider.open(system="s", tools=TOOLS, prompt="p", task=TASK).next_turn()
 
     assert (turn.text, turn.tool_calls, turn.stop_reason) == ("", [], "max_output_tokens")
-
-
-async def test_responses_429_waits_the_hinted_retry_after_ms_then_succeeds(sleeps):
-    stub = StubServer(error_reply(429, "slow down", {"retry-after-ms": "250"}), responses_reply([ANSWER_ITEM]))
-    async with provider_for(stub, sleeps) as provider:
-        turn = await provider.open(system="s", tools=TOOLS, prompt="p", task=TASK).next_turn()
-
-    assert sleeps.waits == [0.25]
-    assert turn.text == "Customer cus-1 is on the gold tier."
-
-
-async def test_responses_503_beyond_the_retry_budget_is_fatal(sleeps):
-    stub = StubServer(*[error_reply(503, "unavailable") for _ in range(4)])
-    async with provider_for(stub, sleeps, {"max_retries": 3}) as provider:
-        conversation = provider.open(system="s", tools=TOOLS, prompt="p", task=TASK)
-        with pytest.raises(FatalProviderError, match="after 4 attempts"):
-            await conversation.next_turn()
-
-    assert len(stub.requests) == 4
-    assert len(sleeps.waits) == 3
-
-
-@pytest.mark.parametrize(
-    "reply",
-    [
-        {"id": "resp_1", "object": "response", "status": "completed"},
-        responses_reply(["not-an-item"]),
-        responses_reply([{**CALL_ITEM, "call_id": None}]),
-    ],
-    ids=["no-output", "item-not-an-object", "call-without-call-id"],
-)
-async def test_responses_reply_that_does_not_parse_is_malformed(sleeps, reply):
-    stub = StubServer(reply)
-    async with provider_for(stub, sleeps) as provider:
-        conversation = provider.open(system="s", tools=TOOLS, prompt="p", task=TASK)
-        with pytest.raises(MalformedReplyError):
-            await conversation.next_turn()
 
 
 def test_responses_refuses_a_seed_and_names_it():
