@@ -21,11 +21,9 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import anthropic
-import httpx2
 from anthropic._constants import RAW_RESPONSE_HEADER
 from anthropic._data import DEPRECATED_MODELS, MODELS_TO_WARN_WITH_THINKING_ENABLED
 
@@ -41,7 +39,7 @@ from harness.providers.common import (
     need,
     without_nulls,
 )
-from harness.providers.settings import ModelSettings, reject_unsupported
+from harness.providers.settings import ModelSettings
 from harness.tasks.models import Task
 from harness.transcript import Usage
 
@@ -73,23 +71,10 @@ class AnthropicProvider(HttpProvider):
     prefix = "anthropic"
     sdk = ANTHROPIC_SDK
     path = "/v1/messages"
+    supported_settings = ("reasoning_effort", "thinking_budget", "extra_body")
+    setting_hints = {"temperature": _NO_SAMPLING, "top_p": _NO_SAMPLING, "seed": "the Messages API has no seed"}
 
-    def __init__(
-        self,
-        name: str,
-        settings: ModelSettings,
-        *,
-        api_key: str,
-        base_url: str | None = None,
-        http_client: httpx2.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-    ) -> None:
-        reject_unsupported(
-            settings,
-            provider=self.prefix,
-            supported=("reasoning_effort", "thinking_budget", "extra_body"),
-            hints={"temperature": _NO_SAMPLING, "top_p": _NO_SAMPLING, "seed": "the Messages API has no seed"},
-        )
+    def check_settings(self, settings: ModelSettings) -> None:
         if settings.reasoning_effort is not None and settings.reasoning_effort not in EFFORTS:
             raise ConfigurationError(
                 f"anthropic reasoning_effort must be one of {', '.join(EFFORTS)}, not {settings.reasoning_effort!r}"
@@ -100,7 +85,6 @@ class AnthropicProvider(HttpProvider):
                 f"thinking_budget ({budget}) must be below max_tokens ({settings.max_tokens}): "
                 "thinking tokens count toward max_tokens"
             )
-        super().__init__(name, settings, api_key=api_key, base_url=base_url, http_client=http_client, sleep=sleep)
 
     def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> AnthropicConversation:
         return AnthropicConversation(self, system=system, tools=tools, prompt=prompt)

@@ -14,7 +14,7 @@ import httpx2
 from harness.errors import MalformedReplyError, RetryableProviderError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult
 from harness.providers.retry import RetryLog, RetryPolicy, call_with_retries, status_error
-from harness.providers.settings import ModelSettings
+from harness.providers.settings import ModelSettings, reject_unsupported
 
 
 class RawHttpResponse(Protocol):
@@ -298,6 +298,8 @@ class HttpProvider(ProviderBase):
 
     sdk: Sdk
     path: str  # the endpoint, relative to the client's base URL
+    supported_settings: tuple[str, ...]  # the optional settings this API takes
+    setting_hints: Mapping[str, str] = {}  # what to use instead of a setting it refuses
 
     def __init__(
         self,
@@ -305,10 +307,12 @@ class HttpProvider(ProviderBase):
         settings: ModelSettings,
         *,
         api_key: str,
-        base_url: str | None,
-        http_client: httpx2.AsyncClient | None,
-        sleep: Callable[[float], Awaitable[None]] | None,
+        base_url: str | None = None,
+        http_client: httpx2.AsyncClient | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
+        reject_unsupported(settings, provider=self.prefix, supported=self.supported_settings, hints=self.setting_hints)
+        self.check_settings(settings)
         super().__init__(name, settings, base_url=base_url)
         self.policy = policy_for(settings, sleep)
         # Explicit timeout: also stops the anthropic SDK refusing large max_tokens without streaming.
@@ -319,6 +323,9 @@ class HttpProvider(ProviderBase):
             max_retries=0,
             timeout=settings.request_timeout_s,
         )
+
+    def check_settings(self, settings: ModelSettings) -> None:
+        """Refuse values of supported settings that this API does not take (ConfigurationError)."""
 
     async def aclose(self) -> None:
         await self._client.close()

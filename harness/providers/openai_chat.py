@@ -25,10 +25,8 @@ same wire format at ``--base-url`` (vLLM or SGLang serving GLM, for instance).
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-import httpx2
 import openai
 from openai._constants import RAW_RESPONSE_HEADER
 
@@ -44,7 +42,6 @@ from harness.providers.common import (
     need,
     parse_arguments,
 )
-from harness.providers.settings import ModelSettings, reject_unsupported
 from harness.tasks.models import Task
 from harness.transcript import Usage
 
@@ -78,25 +75,9 @@ class OpenAIChatProvider(HttpProvider):
     prefix = "openai"
     sdk = OPENAI_SDK
     path = "/chat/completions"
+    supported_settings = ("temperature", "top_p", "reasoning_effort", "seed", "extra_body")
+    setting_hints = {"thinking_budget": _THINKING_HINT}
     compatible_server = False
-
-    def __init__(
-        self,
-        name: str,
-        settings: ModelSettings,
-        *,
-        api_key: str,
-        base_url: str | None = None,
-        http_client: httpx2.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-    ) -> None:
-        reject_unsupported(
-            settings,
-            provider=self.prefix,
-            supported=("temperature", "top_p", "reasoning_effort", "seed", "extra_body"),
-            hints={"thinking_budget": _THINKING_HINT},
-        )
-        super().__init__(name, settings, api_key=api_key, base_url=base_url, http_client=http_client, sleep=sleep)
 
     def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> ChatConversation:
         return ChatConversation(self, system=system, tools=tools, prompt=prompt)

@@ -14,10 +14,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
-
-import httpx2
 
 from harness.errors import FatalProviderError, MalformedReplyError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
@@ -31,7 +28,6 @@ from harness.providers.common import (
     without_nulls,
 )
 from harness.providers.openai_chat import OPENAI_SDK
-from harness.providers.settings import ModelSettings, reject_unsupported
 from harness.tasks.models import Task
 from harness.transcript import Usage
 
@@ -49,27 +45,11 @@ class OpenAIResponsesProvider(HttpProvider):
     prefix = "openai-responses"
     sdk = OPENAI_SDK
     path = "/responses"
-
-    def __init__(
-        self,
-        name: str,
-        settings: ModelSettings,
-        *,
-        api_key: str,
-        base_url: str | None = None,
-        http_client: httpx2.AsyncClient | None = None,
-        sleep: Callable[[float], Awaitable[None]] | None = None,
-    ) -> None:
-        reject_unsupported(
-            settings,
-            provider=self.prefix,
-            supported=("temperature", "top_p", "reasoning_effort", "extra_body"),
-            hints={
-                "seed": "the Responses API has no seed (openai/<model>, i.e. Chat Completions, has one)",
-                "thinking_budget": "thinking_budget is Anthropic's; use reasoning_effort",
-            },
-        )
-        super().__init__(name, settings, api_key=api_key, base_url=base_url, http_client=http_client, sleep=sleep)
+    supported_settings = ("temperature", "top_p", "reasoning_effort", "extra_body")
+    setting_hints = {
+        "seed": "the Responses API has no seed (openai/<model>, i.e. Chat Completions, has one)",
+        "thinking_budget": "thinking_budget is Anthropic's; use reasoning_effort",
+    }
 
     def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> ResponsesConversation:
         return ResponsesConversation(self, system=system, tools=tools, prompt=prompt)
