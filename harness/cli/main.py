@@ -25,13 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in SUBCOMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"harness.cli.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"harness.cli.{name}":
-                raise
-            continue  # a subcommand still being written is simply not offered
-        module.add_parser(subparsers)
+        importlib.import_module(f"harness.cli.{name}").add_parser(subparsers)
     return parser
 
 
