@@ -195,7 +195,7 @@ CREATE TABLE refund_lines (
     refund_id TEXT NOT NULL REFERENCES refunds(id),
     order_item_id TEXT NOT NULL REFERENCES order_items(id),
     quantity INTEGER NOT NULL,
-    amount REAL NOT NULL                 -- unit_price * qty less the loyalty discount
+    amount REAL NOT NULL                 -- rules.refund_amount_for_line: price x qty less loyalty and promo share
 );
 
 CREATE TABLE escalations (
