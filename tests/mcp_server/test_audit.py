@@ -27,16 +27,6 @@ async def opened(registry: EpisodeRegistry) -> AsyncIterator[EpisodeRegistry]:
         await registry.close_all()
 
 
-def open_ticket_id() -> str:
-    conn = TEMPLATE.connect_sync()
-    try:
-        row = conn.execute("SELECT id FROM support_tickets WHERE status != 'closed' ORDER BY id LIMIT 1").fetchone()
-    finally:
-        conn.close()
-    assert row is not None, "the world has no open ticket"
-    return str(row[0])
-
-
 ESCALATION = {"type": "technical", "notes": "Customer reports crashes under load after the BIOS update."}
 
 
@@ -51,8 +41,8 @@ async def test_a_successful_call_is_recorded_with_arguments_result_and_timing() 
         assert entry.changes == []
 
 
-async def test_a_write_call_records_exactly_the_rows_it_changed() -> None:
-    ticket = open_ticket_id()
+async def test_a_write_call_records_exactly_the_rows_it_changed(open_ticket: str) -> None:
+    ticket = open_ticket
     async with opened(EpisodeRegistry(TEMPLATE)) as registry:
         async with Client(build_server(registry=registry)) as client:
             await client.call_tool("searchCustomers", {"limit": 1})
@@ -65,7 +55,7 @@ async def test_a_write_call_records_exactly_the_rows_it_changed() -> None:
         assert write.changes[0].after is not None and write.changes[0].after["ticket_id"] == ticket
 
 
-async def test_read_only_calls_do_not_query_the_change_log() -> None:
+async def test_read_only_calls_do_not_query_the_change_log(open_ticket: str) -> None:
     async with opened(EpisodeRegistry(TEMPLATE)) as registry:
         statements: list[str] = []
         episode = await registry.get("default")
@@ -74,7 +64,7 @@ async def test_read_only_calls_do_not_query_the_change_log() -> None:
             await client.call_tool("searchCustomers", {"limit": 1})
             assert statements and not any("_changes" in s for s in statements)
             statements.clear()
-            await client.call_tool("createEscalation", {"ticket_id": open_ticket_id(), **ESCALATION})
+            await client.call_tool("createEscalation", {"ticket_id": open_ticket, **ESCALATION})
             assert any("FROM _changes" in s for s in statements)
 
 
@@ -123,13 +113,13 @@ async def test_meta_selects_the_episode_and_its_clock_for_in_process_clients() -
         assert (len(rollout.audit), len(default.audit)) == (1, 1)
 
 
-async def test_without_a_registry_each_client_gets_a_fresh_world() -> None:
+async def test_without_a_registry_each_client_gets_a_fresh_world(open_ticket: str) -> None:
     server = build_server()
     async with Client(server) as first:
-        created = await first.call_tool("createEscalation", {"ticket_id": open_ticket_id(), **ESCALATION})
-        again = await first.call_tool("createEscalation", {"ticket_id": open_ticket_id(), **ESCALATION})
+        created = await first.call_tool("createEscalation", {"ticket_id": open_ticket, **ESCALATION})
+        again = await first.call_tool("createEscalation", {"ticket_id": open_ticket, **ESCALATION})
     async with Client(server) as second:
-        fresh = await second.call_tool("createEscalation", {"ticket_id": open_ticket_id(), **ESCALATION})
+        fresh = await second.call_tool("createEscalation", {"ticket_id": open_ticket, **ESCALATION})
     assert created.structured_content["id"] != again.structured_content["id"]  # type: ignore[index]
     assert fresh.structured_content["id"] == created.structured_content["id"]  # type: ignore[index]
 

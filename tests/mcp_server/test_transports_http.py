@@ -29,16 +29,6 @@ TOKEN = "test-token-5f2c"
 ESCALATION = {"type": "technical", "notes": "Customer reports crashes under load after the BIOS update."}
 
 
-def open_ticket_id() -> str:
-    conn = TEMPLATE.connect_sync()
-    try:
-        row = conn.execute("SELECT id FROM support_tickets WHERE status != 'closed' ORDER BY id LIMIT 1").fetchone()
-    finally:
-        conn.close()
-    assert row is not None, "the world has no open ticket"
-    return str(row[0])
-
-
 @asynccontextmanager
 async def serving(settings: HttpSettings) -> AsyncIterator[tuple[str, Starlette]]:
     """The app under uvicorn on a free loopback port. The socket listens before uvicorn starts, so
@@ -72,8 +62,8 @@ def auth(**extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {TOKEN}", **extra}
 
 
-async def test_two_concurrent_episodes_write_without_seeing_each_other() -> None:
-    ticket = open_ticket_id()
+async def test_two_concurrent_episodes_write_without_seeing_each_other(open_ticket: str) -> None:
+    ticket = open_ticket
     with anyio.fail_after(30):
         async with serving(HttpSettings()) as (base, app):
 
@@ -144,8 +134,8 @@ async def test_the_export_route_returns_the_episode_so_far_and_404_for_unknown_o
             assert (missing.status_code, missing.json()) == (404, {"error": "unknown episode"})
 
 
-async def test_delete_closes_the_episode_returns_its_export_and_writes_it_to_the_audit_dir(tmp_path: Path) -> None:
-    ticket = open_ticket_id()
+async def test_delete_closes_the_episode_returns_its_export_and_writes_it_to_the_audit_dir(tmp_path: Path, open_ticket: str) -> None:
+    ticket = open_ticket
     with anyio.fail_after(30):
         async with serving(HttpSettings(audit_dir=tmp_path)) as (base, app):
             async with mcp_client(base, **{"X-CoreCraft-Episode": "ep-1"}) as client:
