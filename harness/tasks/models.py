@@ -43,6 +43,11 @@ class ReferenceCall(Strict):
 class ReferenceSolution(Strict):
     calls: list[ReferenceCall] = Field(description="The tool calls an expert would make, in order")
     reply: str = Field(min_length=1, description="The final reply an expert would send")
+    alternatives: list[str] = Field(
+        default_factory=list,
+        description="Other correct final replies (paraphrases in other words, order and formats); with the "
+        "reference's calls, each must pass every deterministic criterion",
+    )
 
 
 class Task(Strict):
