@@ -82,6 +82,12 @@ def _inputs(args: argparse.Namespace) -> tuple[list[EpisodeRecord], Path]:
     return read_records(path), args.out or default_out
 
 
+def build_judge(model: str, *, base_url: str | None, cache: JudgeCache | None) -> Judge:
+    """The judge `grade --judge MODEL` grades with; `judge audit` builds its judge here too, so an
+    audit tests the very judge (provider, settings, protocol) that grading uses."""
+    return Judge(create_judge_provider(model, base_url=base_url), cache)
+
+
 async def grade_records(args: argparse.Namespace, records: list[EpisodeRecord]) -> list[EpisodeGrade]:
     suite = load_suite(args.tasks_root)
     known = {pair.task.id for pair in suite}
@@ -95,7 +101,7 @@ async def grade_records(args: argparse.Namespace, records: list[EpisodeRecord]) 
     judge = None
     if args.judge != NO_JUDGE:
         cache = None if args.no_cache else JudgeCache(args.cache or default_cache_dir())
-        judge = Judge(create_judge_provider(args.judge, base_url=args.judge_base_url), cache)
+        judge = build_judge(args.judge, base_url=args.judge_base_url, cache=cache)
     try:
         grader = Grader(suite, load_template(), judge, concurrency=args.concurrency)
         return await grader.grade_all(records)

@@ -14,7 +14,7 @@ from harness.tasks import schema as schema_module
 from harness.tasks.loader import TaskFilesError, TaskWithRubric, load_suite
 from harness.tasks.replay import real_server, replay_references
 from harness.tasks.stats import render_stats, task_stats
-from harness.tasks.validate import validate_suite
+from harness.tasks.validate import render_probes, summarize_probes, validate_suite
 from mcp_server.world.store import load_template
 
 
@@ -99,6 +99,7 @@ def run_validate(args: argparse.Namespace) -> int:
         print(f"FAIL {result.task_id}")
         for failure in result.failures:
             print(f"  - {failure}")
+    print(render_probes(summarize_probes(results)))
     print(f"{len(results) - len(failed)} of {len(results)} tasks valid; {len(failed)} failed; "
           f"{skipped} judge criteria skipped (not checkable without a judge)")
     return 1 if failed else 0

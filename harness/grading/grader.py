@@ -19,6 +19,7 @@ from harness.errors import ConfigurationError, GradingError
 from harness.grading.judge import Judge, same_model
 from harness.grading.response import run_response_check
 from harness.grading.results import CheckResult, CriterionGrade, EpisodeGrade
+from harness.grading.scope import SCOPE_CRITERION_ID, TaskScope
 from harness.grading.state import rebuild_world, run_state_check
 from harness.grading.trace import run_trace_check
 from harness.tasks.loader import TaskWithRubric
@@ -59,6 +60,7 @@ class Grader:
         self.suite = {pair.task.id: pair for pair in suite}
         self.template = template
         self.judge = judge
+        self.scope = TaskScope(template)
         self._limit = asyncio.Semaphore(max(1, concurrency))
 
     def deterministic(
@@ -85,9 +87,13 @@ class Grader:
                 elif isinstance(check, TraceCheck):
                     outcome.results[criterion.id] = run_trace_check(check, record.tool_calls)
                 elif isinstance(check, ResponseCheck):
-                    outcome.results[criterion.id] = run_response_check(check, record.final_reply)
+                    outcome.results[criterion.id] = run_response_check(check, record.final_reply, pair.task.clock)
                 else:
                     outcome.judge_criteria.append(criterion)
+            outcome.results[SCOPE_CRITERION_ID] = (
+                self.scope.check(pair.task, record.world.changes) if record.world is not None
+                else CheckResult(None, "the transcript records no world changes to check")
+            )
         finally:
             if own_world is not None:
                 own_world.close()
@@ -145,6 +151,8 @@ def _finish(grade: EpisodeGrade, pair: TaskWithRubric, results: dict[str, CheckR
         CriterionGrade(id=c.id, kind=c.kind, method=c.check.method, met=results[c.id].met, reason=results[c.id].reason)
         for c in pair.rubric.criteria
     ]
+    scope = results[SCOPE_CRITERION_ID]
+    grade.criteria.append(CriterionGrade(id=SCOPE_CRITERION_ID, kind="constraint", method="scope", met=scope.met, reason=scope.reason))
     undecided = [g for g in grade.criteria if g.met is None]
     if undecided:
         grade.status = "ungraded"

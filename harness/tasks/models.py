@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
@@ -23,6 +23,7 @@ Difficulty = Literal["easy", "medium", "hard"]
 CriterionKind = Literal["completeness", "correctness", "constraint", "format"]
 CheckMethod = Literal["state", "trace", "response", "judge"]
 TASK_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{2,80}$"
+RESERVED_CRITERION_ID = "world_scope"  # harness/grading/scope.py adds it to every rubric
 REQUESTER_ID_PREFIX = {"customer": "cus-", "employee": "emp-"}
 
 
@@ -153,20 +154,40 @@ class TraceCheck(Strict):
 class NumberExpectation(Strict):
     value: float
     tolerance: float = Field(default=0.01, ge=0)
+    wrong: list[float] = Field(
+        default_factory=list,
+        description="Values an agent can fall into instead (the trap value, the capped count, the other tier's "
+        "discount); stating any of them fails the criterion even when the right value is stated too",
+    )
+
+
+class DateExpectation(Strict):
+    value: date = Field(description="The right calendar date, YYYY-MM-DD")
+    wrong: list[date] = Field(default_factory=list, description="Dates that are wrong answers (the UTC day, day 31, ...)")
 
 
 class ResponseCheck(Strict):
-    """Deterministic checks of the final reply; all given parts must hold. Text is compared after
-    Unicode normalisation (NFKC, zero-width characters removed, typographic quotes and dashes made
-    plain, whitespace collapsed). Numbers are read from the text: "$1,234.50", "1234.5", "1,234"
-    and "15%" all count; a hyphen directly after a digit or letter is not a minus sign. With no
-    final reply every response check fails, negative ones (not_contains, not_pattern) included."""
+    """Deterministic checks of the final reply, read as claims (harness/grading/claims.py); all given
+    parts must hold. A phrase, number or date counts only when it is *stated*: whole words, in a
+    clause that is not a question or hedged ("if", "maybe", "either" ...), with no negator just
+    before it ("not eligible" does not state "eligible"). Numbers are whole tokens (never digits
+    inside ids, codes, dates or times; number words count); dates are read in US, ISO and long forms.
+    With no final reply every response check fails, negative ones included."""
 
     method: Literal["response"] = "response"
-    contains_all: list[str] = Field(default_factory=list, description="Case-insensitive substrings that must all appear")
-    contains_any: list[str] = Field(default_factory=list, description="At least one must appear")
-    not_contains: list[str] = Field(default_factory=list, description="None may appear")
-    numbers: list[NumberExpectation] = Field(default_factory=list, description="Numbers that must appear (within tolerance)")
+    says_all: list[str] = Field(default_factory=list, description="Phrases that must all be stated")
+    says_any: list[str] = Field(default_factory=list, description="At least one must be stated")
+    never_says: list[str] = Field(
+        default_factory=list, description="Wrong or opposite claims: stating any fails the criterion"
+    )
+    mentions_all: list[str] = Field(
+        default_factory=list,
+        description="Phrases that must all occur as whole words anywhere, questions and conditionals included "
+        "(for what a reply asks or offers, not for facts)",
+    )
+    mentions_any: list[str] = Field(default_factory=list, description="At least one must occur as whole words anywhere")
+    numbers: list[NumberExpectation] = Field(default_factory=list, description="Numbers that must be stated")
+    dates: list[DateExpectation] = Field(default_factory=list, description="Dates that must be stated")
     pattern: str | None = Field(default=None, description="A regular expression (case-insensitive) that must match")
     not_pattern: str | None = Field(default=None, description="A regular expression (case-insensitive) that must not match")
 
@@ -182,10 +203,22 @@ class ResponseCheck(Strict):
 
     @model_validator(mode="after")
     def _has_a_part(self) -> ResponseCheck:
-        parts = (self.contains_all, self.contains_any, self.not_contains, self.numbers, self.pattern, self.not_pattern)
-        if not any(parts):
-            raise ValueError("a response check needs at least one of contains_all, contains_any, not_contains, numbers, pattern, not_pattern")
+        if not (self.asserts() or self.never_says or self.not_pattern):
+            raise ValueError(
+                "a response check needs at least one of says_all, says_any, mentions_all, mentions_any, never_says, "
+                "numbers, dates, pattern, not_pattern"
+            )
         return self
+
+    def asserts(self) -> bool:
+        """Whether the check requires the reply to state something (not only to avoid something)."""
+        return bool(
+            self.says_all or self.says_any or self.mentions_all or self.mentions_any or self.numbers or self.dates or self.pattern
+        )
+
+    def names_wrong_answers(self) -> bool:
+        """The commitment rule: a check that requires a claim also names the claims that contradict it."""
+        return bool(self.never_says or self.not_pattern or any(n.wrong for n in self.numbers) or any(d.wrong for d in self.dates))
 
 
 class JudgeCheck(Strict):
@@ -213,6 +246,8 @@ class Rubric(Strict):
 
     @model_validator(mode="after")
     def _criterion_ids_unique(self) -> Rubric:
+        if any(c.id == RESERVED_CRITERION_ID for c in self.criteria):
+            raise ValueError(f"the criterion id {RESERVED_CRITERION_ID!r} is reserved: the grader adds it to every rubric")
         counts = Counter(c.id for c in self.criteria)
         duplicates = sorted(cid for cid, n in counts.items() if n > 1)
         if duplicates:

@@ -1,10 +1,14 @@
-"""`corecraft tasks validate`: every task must be solvable as written and unsolvable by doing nothing.
+"""`corecraft tasks validate`: every task must be solvable as written, in other words too, and
+unsolvable by doing nothing or by gaming the grader.
 
 For each task: its files parse (the loader); the reference solution, replayed through the real
 server, makes its calls as written and passes every deterministic criterion (state, trace,
-response; judge criteria are skipped and counted); a do-nothing agent (no tool calls, the reply
-"I can't help with that.") fails at least one deterministic criterion; every id the task mentions
-(requester, entities, ids in reference arguments) exists in the world the reference leaves behind;
+response, and the world-scope criterion the grader adds; judge criteria are skipped and counted);
+so does each of its other correct replies (``reference.alternatives``; a held-out task needs at
+least two); a do-nothing agent (no tool calls, the reply "I can't help with that.") and every
+scripted adversary (harness/tasks/adversaries.py) fail at least one deterministic criterion; every
+correctness criterion that requires a claim also names the claims that contradict it (the
+commitment rule); every id the task mentions exists in the world the reference leaves behind;
 every tool a rubric pattern names exists.
 """
 
@@ -19,12 +23,14 @@ from harness.grading.grader import Grader
 from harness.grading.state import rebuild_world
 from harness.tasks.entities import table_of_id, task_ids
 from harness.tasks.loader import TaskWithRubric, load_suite
-from harness.tasks.models import CallPattern, JudgeCheck, TraceCheck
+from harness.tasks.models import CallPattern, JudgeCheck, ResponseCheck, TraceCheck
+from harness.tasks.probes import ProbeResult, outcome_result, overreach_tasks, probe_adversaries, probe_alternatives
 from harness.tasks.replay import Progress, Replay, ServerFactory, real_server, replay_references
 from harness.transcript import EpisodeRecord, WorldOutcome
 from mcp_server.world.store import DEFAULT_CLOCK, Template, entity_tables, load_template
 
 DO_NOTHING_REPLY = "I can't help with that."
+MIN_HELDOUT_ALTERNATIVES = 2
 
 
 @dataclass
@@ -32,6 +38,7 @@ class TaskValidation:
     task_id: str
     failures: list[str] = field(default_factory=list)
     judge_criteria_skipped: int = 0
+    probes: list[ProbeResult] = field(default_factory=list)  # alternatives, do-nothing, adversaries
 
     @property
     def ok(self) -> bool:
@@ -73,29 +80,55 @@ def check_replay(pair: TaskWithRubric, replay: Replay, tool_names: set[str], gra
             for pattern in _patterns(criterion.check):
                 if pattern.tool not in tool_names:
                     result.failures.append(f"criterion {criterion.id}: names the unknown tool {pattern.tool!r}")
+        check = criterion.check
+        if isinstance(check, ResponseCheck) and criterion.kind == "correctness" and check.asserts() and not check.names_wrong_answers():
+            result.failures.append(
+                f"criterion {criterion.id}: requires a claim but names no wrong answer (never_says, wrong values or "
+                "not_pattern), so a reply that states every answer passes it"
+            )
     assert replay.record.world is not None
     world = rebuild_world(template, replay.record.world)  # shared by the state checks and the id checks
     try:
         reference = grader.deterministic(replay.record, pair, world)
+        alternatives = probe_alternatives(pair, replay.record, grader, world)
         missing = _missing_ids(world, task_ids(task))
     finally:
         world.close()
     result.judge_criteria_skipped = sum(1 for c in rubric.criteria if isinstance(c.check, JudgeCheck))
-    for criterion in rubric.criteria:
-        outcome = reference.results.get(criterion.id)
-        if outcome is not None and outcome.met is not True:
+    for criterion_id, outcome in reference.results.items():
+        if outcome.met is not True:
             verdict = "could not be checked" if outcome.met is None else "fails"
-            result.failures.append(f"reference solution {verdict} criterion {criterion.id}: {outcome.reason}")
-    baseline = grader.deterministic(do_nothing_record(task.id, task.clock, template), pair)
+            result.failures.append(f"reference solution {verdict} criterion {criterion_id}: {outcome.reason}")
+    if task.split == "heldout" and len(task.reference.alternatives) < MIN_HELDOUT_ALTERNATIVES:
+        result.failures.append(
+            f"a held-out task needs at least {MIN_HELDOUT_ALTERNATIVES} alternative correct replies; it has "
+            f"{len(task.reference.alternatives)}"
+        )
+    for probe in alternatives:
+        if not probe.passed:
+            result.failures.append(f"{probe.name} (a correct reply) fails {', '.join(probe.failed)}")
+    baseline = outcome_result("do-nothing", grader.deterministic(do_nothing_record(task.id, task.clock, template), pair))
+    cheats = probe_adversaries(pair, replay.record, grader)
+    result.probes = [*alternatives, baseline, *cheats]
     if not reference.results:
         result.failures.append("the rubric has no deterministic criterion, so nothing shows that a do-nothing agent fails")
-    elif all(r.met is True for r in baseline.results.values()):
+    elif baseline.passed:
         result.failures.append(
             f"a do-nothing agent (no tool calls, reply {DO_NOTHING_REPLY!r}) meets every deterministic criterion"
         )
+    for cheat in cheats:
+        if cheat.passed:
+            result.failures.append(f"the adversary scripted/{cheat.name} meets every deterministic criterion")
     if missing:
         result.failures.append(f"ids not found in the world: {', '.join(missing)}")
     return result
+
+
+def _check_overreach(pair: TaskWithRubric, replay: Replay, grader: Grader, result: TaskValidation) -> None:
+    probe = outcome_result("overreach", grader.deterministic(replay.record, pair))
+    result.probes.append(probe)
+    if probe.passed:
+        result.failures.append("the adversary scripted/overreach (the reference plus an unrelated write) meets every deterministic criterion")
 
 
 async def validate_suite(
@@ -106,9 +139,19 @@ async def validate_suite(
     progress: Progress | None = None,
 ) -> list[TaskValidation]:
     world = template or load_template()
-    replays, tool_names = await replay_references([p.task for p in suite], world, server_factory=server_factory, progress=progress)
+    tasks = [p.task for p in suite]
+    replays, tool_names = await replay_references(tasks, world, server_factory=server_factory, progress=progress)
     grader = Grader(suite, world, judge=None)
-    return [check_replay(pair, replay, tool_names, grader, world) for pair, replay in zip(suite, replays)]
+    results = [check_replay(pair, replay, tool_names, grader, world) for pair, replay in zip(suite, replays)]
+    conn = world.connect_sync()
+    try:
+        tickets = conn.execute("SELECT id, customer_id, status FROM support_tickets ORDER BY id DESC").fetchall()
+    finally:
+        conn.close()
+    overreaching, _ = await replay_references(overreach_tasks(tasks, grader.scope, tickets), world, server_factory=server_factory)
+    for pair, replay, result in zip(suite, overreaching, results):
+        _check_overreach(pair, replay, grader, result)
+    return results
 
 
 async def validate(
@@ -123,3 +166,38 @@ async def validate(
     """Load (raising TaskFilesError on malformed files) and validate every selected task."""
     suite = load_suite(root, split, ids)
     return await validate_suite(suite, template, server_factory=server_factory, progress=progress)
+
+
+@dataclass
+class ProbeSummary:
+    """How one kind of probe fared over a task set."""
+
+    name: str
+    tasks: int = 0
+    passed: int = 0
+    reward_sum: float = 0.0
+
+    @property
+    def mean_reward(self) -> float:
+        return self.reward_sum / self.tasks if self.tasks else 0.0
+
+
+def summarize_probes(results: Sequence[TaskValidation]) -> list[ProbeSummary]:
+    """Per probe kind (every alternative counted as "alternatives"): tasks tried, tasks passed, mean reward."""
+    summaries: dict[str, ProbeSummary] = {}
+    for result in results:
+        for probe in result.probes:
+            name = "alternatives" if probe.name.startswith("alternative") else probe.name
+            summary = summaries.setdefault(name, ProbeSummary(name))
+            summary.tasks += 1
+            summary.passed += probe.passed
+            summary.reward_sum += probe.reward
+    return list(summaries.values())
+
+
+def render_probes(summaries: Sequence[ProbeSummary]) -> str:
+    lines = [f"{'probe':<14} {'must':<5} {'tried':>6} {'passed':>7} {'mean reward':>12}"]
+    for s in summaries:
+        must = "pass" if s.name == "alternatives" else "fail"
+        lines.append(f"{s.name:<14} {must:<5} {s.tasks:>6} {s.passed:>7} {s.mean_reward:>12.3f}")
+    return "\n".join(lines)
