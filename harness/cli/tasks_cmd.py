@@ -12,9 +12,9 @@ from harness.cli.main import CliError
 from harness.errors import HarnessError
 from harness.tasks import schema as schema_module
 from harness.tasks.loader import TaskFilesError, TaskWithRubric, load_suite
-from harness.tasks.replay import real_server, replay_references
+from harness.tasks.replay import real_server
 from harness.tasks.stats import render_stats, task_stats
-from harness.tasks.validate import render_probes, summarize_probes, validate_suite
+from harness.tasks.validate import render_probes, summarize_probes, validate_suite, validate_with_replays
 from mcp_server.world.store import load_template
 
 
@@ -37,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     _common(stats)
     stats.add_argument("--json", action="store_true", help="print JSON")
     stats.add_argument("--no-replay", action="store_true",
-                       help="derive entity coverage from ids only, without replaying reference calls")
+                       help="derive entity coverage from ids only, without replaying reference calls (and without the probe table)")
     stats.set_defaults(handler=run_stats)
 
     schema = commands.add_parser("schema", help="write tasks/task.schema.json and rubrics/rubric.schema.json")
@@ -109,14 +109,15 @@ def run_stats(args: argparse.Namespace) -> int:
     suite = _load(args)
     if suite is None:
         return 1
-    replays, tool_names = (None, None)
+    replays, tool_names, probes = (None, None, None)
     if not args.no_replay and suite:
         try:
-            replays, tool_names = asyncio.run(
-                replay_references([p.task for p in suite], load_template(), server_factory=real_server)
+            results, replays, tool_names = asyncio.run(
+                validate_with_replays(suite, load_template(), server_factory=real_server)
             )
         except HarnessError as exc:
             raise CliError(str(exc)) from exc
-    stats = task_stats(suite, replays=replays, tool_names=tool_names)
+        probes = summarize_probes(results)
+    stats = task_stats(suite, replays=replays, tool_names=tool_names, probes=probes)
     print(json.dumps(stats, indent=2) if args.json else render_stats(stats), end="\n" if args.json else "")
     return 0

@@ -16,8 +16,9 @@ from typing import Any
 
 from harness.tasks.entities import entity_types_of_tables, table_of_id, task_ids
 from harness.tasks.loader import SPLITS, TaskWithRubric
-from harness.tasks.models import Category, Difficulty
+from harness.tasks.models import Category, Difficulty, JudgeCheck
 from harness.tasks.replay import Replay
+from harness.tasks.validate import ProbeSummary, render_probes
 from mcp_server.world.store import ENTITY_TYPES
 
 
@@ -42,6 +43,7 @@ def task_stats(
     *,
     replays: Sequence[Replay] | None = None,
     tool_names: Iterable[str] | None = None,
+    probes: Sequence[ProbeSummary] | None = None,
 ) -> dict[str, Any]:
     tasks = [p.task for p in suite]
     criteria = [c for p in suite for c in p.rubric.criteria]
@@ -73,8 +75,18 @@ def task_stats(
         "entity_types_missing": sorted(set(ENTITY_TYPES) - types),
         "coverage_from": "ids and replayed reference calls" if replays is not None else "ids only (no replay)",
     }
+    stats["tasks_graded_without_judge"] = sum(
+        1 for p in suite if not any(isinstance(c.check, JudgeCheck) for c in p.rubric.criteria)
+    )
+    stats["alternative_replies"] = sum(len(t.reference.alternatives) for t in tasks)
     if tool_names is not None:
         stats["tools_not_covered"] = sorted(set(tool_names) - set(tools_used))
+    if probes is not None:
+        # How the do-nothing agent, the scripted adversaries and the alternative correct replies fare:
+        # deterministic criteria only (judge criteria are not asked).
+        stats["probes"] = {
+            p.name: {"tried": p.tasks, "passed": p.passed, "mean_reward": round(p.mean_reward, 4)} for p in probes
+        }
     return stats
 
 
@@ -97,4 +109,11 @@ def render_stats(stats: dict[str, Any]) -> str:
                  f"{stats['coverage_from']}): {', '.join(stats['entity_types_covered']) or 'none'}")
     if stats["entity_types_missing"]:
         lines.append(f"entity types missing: {', '.join(stats['entity_types_missing'])}")
+    lines.append(f"tasks graded without a judge: {stats['tasks_graded_without_judge']} of {stats['tasks']}; "
+                 f"alternative correct replies: {stats['alternative_replies']}")
+    if "probes" in stats:
+        lines.append("probes (deterministic criteria; adversaries and do-nothing must pass no task):")
+        lines.append(render_probes([
+            ProbeSummary(name, v["tried"], v["passed"], v["mean_reward"] * v["tried"]) for name, v in stats["probes"].items()
+        ]))
     return "\n".join(lines) + "\n"

@@ -138,6 +138,17 @@ async def validate_suite(
     server_factory: ServerFactory = real_server,
     progress: Progress | None = None,
 ) -> list[TaskValidation]:
+    return (await validate_with_replays(suite, template, server_factory=server_factory, progress=progress))[0]
+
+
+async def validate_with_replays(
+    suite: Sequence[TaskWithRubric],
+    template: Template | None = None,
+    *,
+    server_factory: ServerFactory = real_server,
+    progress: Progress | None = None,
+) -> tuple[list[TaskValidation], list[Replay], set[str]]:
+    """Validate, and also return the reference replays and the server's tool names (for stats)."""
     world = template or load_template()
     tasks = [p.task for p in suite]
     replays, tool_names = await replay_references(tasks, world, server_factory=server_factory, progress=progress)
@@ -151,7 +162,8 @@ async def validate_suite(
     overreaching, _ = await replay_references(overreach_tasks(tasks, grader.scope, tickets), world, server_factory=server_factory)
     for pair, replay, result in zip(suite, overreaching, results):
         _check_overreach(pair, replay, grader, result)
-    return results
+    grader.scope.close()
+    return results, replays, tool_names
 
 
 async def validate(
