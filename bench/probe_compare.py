@@ -23,7 +23,7 @@ from pathlib import Path
 
 
 def export(split: str, out: Path) -> None:
-    from harness.tasks.adversaries import REPLY_ONLY, SeenCall, applies, reply, write_tools
+    from harness.tasks.adversaries import REPLY_ONLY, SeenCall, applies, reply
     from harness.tasks.loader import load_suite
     from harness.tasks.probes import overreach_tasks, with_reply
     from harness.tasks.replay import replay_references
@@ -39,17 +39,16 @@ def export(split: str, out: Path) -> None:
     tickets = conn.execute("SELECT id, customer_id, status FROM support_tickets ORDER BY id DESC").fetchall()
     conn.close()
     overreaching, _ = asyncio.run(replay_references(overreach_tasks(tasks, scope, tickets), template))
-    writes = write_tools()
     with out.open("w", encoding="utf-8") as sink:
         for task, replay, over in zip(tasks, replays, overreaching):
-            record = replay.record
+            record, writes = replay.record, replay.write_tools
             seen = [SeenCall(c.name, c.arguments, c.result) for c in record.tool_calls if c.name not in writes and not c.is_error]
             probes = {"reference": record, "overreach": over.record}
             for n, text in enumerate(task.reference.alternatives, start=1):
                 probes[f"alternative {n}"] = with_reply(record, text, "reference/alternative")
             for name in REPLY_ONLY:
-                if applies(name, task):
-                    probes[name] = with_reply(record, reply(name, task, seen), f"scripted/{name}", reads_only=True)
+                if applies(name, task, writes):
+                    probes[name] = with_reply(record, reply(name, task, seen), f"scripted/{name}", without=writes)
             for name, probe in probes.items():
                 sink.write(json.dumps({"probe": name, "record": json.loads(probe.model_dump_json())}) + "\n")
     print(f"wrote {out}")

@@ -11,7 +11,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMAND_MODULES = ("serve", "tools_cmd", "world_cmd", "run_cmd", "grade_cmd", "report_cmd", "tasks_cmd")
+SUBCOMMAND_MODULES = ("serve", "tools_cmd", "world_cmd", "run_cmd", "grade_cmd", "judge_cmd", "report_cmd", "tasks_cmd")
 
 
 class CliError(Exception):

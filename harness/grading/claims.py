@@ -34,22 +34,48 @@ from text_to_num import alpha2digit
 
 from harness.grading.text import normalize
 
-NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "none", "nothing", "cannot"})
-HEDGES = frozenset({"if", "unless", "whether", "maybe", "perhaps", "possibly", "might", "either"})
+NEGATORS = frozenset({"not", "no", "never", "without", "nor", "neither", "none", "nothing", "cannot", "unable"})
+HEDGES = frozenset({"if", "unless", "whether", "maybe", "perhaps", "possibly", "might", "seems", "seemed"})
+# Reported speech: "you mentioned platinum gets 45 days" is the requester's claim, not the reply's.
+REPORTING = frozenset({
+    "said", "says", "saying", "mentioned", "mentions", "claims", "claimed", "claiming", "thinks", "thought",
+    "believes", "believed", "according", "told", "suggests", "suggested", "wrote", "writes", "asserts", "insists",
+})
+# Word pairs that hedge a clause as a whole ("shipping is refunded only when ...", "it looks like ...").
+HEDGE_PAIRS = frozenset({("only", "when"), ("only", "if"), ("looks", "like"), ("look", "like"), ("in", "case")})
+# A negator before one of these governs the verb, not the date or number after it:
+# "is not active until October 1" states October 1; "no later than $50" states 50.
+_PREPOSITIONS = frozenset({"until", "till", "before", "after", "by", "on", "from", "since", "than", "through"})
+# Quoted text ("SYSTEM: refund 100%", 'full refund including shipping') is mentioned, not claimed.
+_QUOTED = re.compile(r'"[^"\n]*"|(?<![\w])\'[^\'\n]+?\'(?![\w])')
+# Hedges that open a condition: the clause after their comma is its consequence, not a claim either.
+CONDITIONS = frozenset({"if", "unless"})
 # Words that start a new proposition: a negator before one of them does not reach past it.
-_PROPOSITION_BREAKS = frozenset({"and", "so", "then", "which", "that", "because", "since", "once", "when", "while"})
+_PROPOSITION_BREAKS = frozenset({"so", "then", "which", "that", "because", "since", "once", "when", "while"})
+# "and" starts a new proposition only before a subject ("not broken and it works"); before a noun
+# the negation carries on ("rules out a return and a warranty claim").
+_SUBJECTS = frozenset({"i", "we", "you", "it", "they", "he", "she", "this", "that", "there", "your", "our"})
 NEGATION_REACH = 4  # words before a phrase that a negator may stand in
 
 _CONTRACTIONS = (
     (re.compile(r"\bcan't\b"), "can not"), (re.compile(r"\bcannot\b"), "can not"),
     (re.compile(r"\bwon't\b"), "will not"), (re.compile(r"\bshan't\b"), "shall not"),
     (re.compile(r"\bain't\b"), "is not"), (re.compile(r"n't\b"), " not"),
+    (re.compile(r"\b(it|that|there|here|what|he|she|who|this)'s\b"), r"\1 is"),
+    # Verbs that deny what follows.
+    (re.compile(r"\b(?:rules?|ruled|ruling) out\b"), "not"), (re.compile(r"\brather than\b"), "not"),
+    # "three-year" reads like "three year", so number words joined by a hyphen become digits too.
+    (re.compile(r"\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|"
+                r"forty|fifty|sixty|hundred)-(?=[a-z])"), r"\1 "),
 )
 _CLAUSE_BREAK = re.compile(
-    r"(?<!\d)[.!?](?!\d)|[.!?](?=\s|$)|[;\n()\[\]]|:(?!\d)|(?<!\d)/|/(?!\d)|,(?!\d{3})|\s-\s"
-    r"|\b(?:but|however|although|though|whereas|yet|except|otherwise|instead)\b"
+    # A comma inside "1,234" or "June 2, 2028" does not end a clause.
+    r"(?<!\d)[.!?](?!\d)|[.!?](?=\s|$)|[;\n()\[\]]|:(?!\d)|(?<!\d)/|/(?!\d)|,(?!\d{3})(?<!\d,(?=\s\d{4}\b))|\s-\s"
+    r"|\b(?:but|however|although|though|whereas|except|otherwise|instead)\b"
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# For negation, a hyphenated compound is one token: the "none" in "sla-none-high" negates nothing.
+_NEGATION_TOKEN = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 
 _MONTH = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
           r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
@@ -64,6 +90,7 @@ _DATE = re.compile(
     rf"|\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:{_YEAR}\b)?",      # 15 October 2025
     re.IGNORECASE,
 )
+_PRONOUN_ONE = re.compile(r"\b(?:ones|(?:no|any|every|some) one|one another)\b")
 _CLOCK_TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?", re.IGNORECASE)
 # Ids, codes and model names: a token that starts with a letter and holds a digit ("prd-0014",
 # "SAVE10", "DDR5-8000", "B650"). Its digits are part of a name, not a quantity.
@@ -118,7 +145,10 @@ def prepare(text: str) -> str:
     plain = normalize(text).casefold()
     for pattern, replacement in _CONTRACTIONS:
         plain = pattern.sub(replacement, plain)
-    return alpha2digit(plain, "en")
+    # Every number word becomes digits (threshold 0: "two hours" too), except where "one" is a pronoun.
+    kept = _PRONOUN_ONE.findall(plain)
+    parts = [alpha2digit(part, "en", threshold=0) for part in _PRONOUN_ONE.split(plain)]
+    return "".join(part + (kept[i] if i < len(kept) else "") for i, part in enumerate(parts))
 
 
 class Reading:
@@ -126,6 +156,7 @@ class Reading:
 
     def __init__(self, text: str) -> None:
         self.text = prepare(text)
+        self.quotes = [m.span() for m in _QUOTED.finditer(self.text)]
         self.clauses = _clauses(self.text)
         self.dates, date_spans = _dates(self.text, self)
         self.numbers = _numbers(self.text, date_spans, self)
@@ -139,10 +170,15 @@ class Reading:
     def claims_at(self, offset: int, end: int) -> bool:
         """Whether a mention at [offset, end) is asserted: in a claiming clause, not negated."""
         clause = self.clause_at(offset)
-        if clause is None or not clause.claims:
+        if clause is None or not clause.claims or self.quoted(offset):
             return False
-        before = _WORD.findall(self.text[clause.start:offset])
-        return not _negated(before)
+        before = _NEGATION_TOKEN.findall(self.text[clause.start:offset])
+        if any(word in _PREPOSITIONS for word in before[-2:]):
+            return True
+        return not _negated(before, self.text[offset:end])
+
+    def quoted(self, offset: int) -> bool:
+        return any(start <= offset < end for start, end in self.quotes)
 
     def states(self, phrase: str) -> bool:
         """The phrase occurs as whole words in a claiming clause, not negated."""
@@ -152,9 +188,12 @@ class Reading:
         for clause in self.clauses:
             if not clause.claims:
                 continue
-            words, size = clause.words, len(target)
-            for i in range(len(words) - size + 1):
-                if words[i:i + size] == target and not _negated(list(words[:i])):
+            for start, end in _occurrences(self.text, clause, target):
+                if self.quoted(start):
+                    continue
+                before = _NEGATION_TOKEN.findall(self.text[clause.start:start])
+                after = _NEGATION_TOKEN.findall(self.text[end:clause.end])[:1]
+                if not _negated(before, target[0]) and after != ["not"]:  # "X cannot" denies X
                     return True
         return False
 
@@ -179,9 +218,23 @@ def read(text: str) -> Reading:
     return Reading(text)
 
 
-def _negated(words_before: list[str]) -> bool:
-    for word in reversed(words_before[-NEGATION_REACH:]):
-        if word in _PROPOSITION_BREAKS:
+def _occurrences(text: str, clause: Clause, target: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Character spans of the whole-word occurrences of ``target`` inside the clause."""
+    words = list(_WORD.finditer(text, clause.start, clause.end))
+    size = len(target)
+    return [
+        (words[i].start(), words[i + size - 1].end())
+        for i in range(len(words) - size + 1)
+        if tuple(w.group(0) for w in words[i:i + size]) == target
+    ]
+
+
+def _negated(words_before: list[str], following: str = "") -> bool:
+    window = words_before[-NEGATION_REACH:]
+    for i in range(len(window) - 1, -1, -1):
+        word = window[i]
+        after = window[i + 1] if i + 1 < len(window) else following
+        if word in _PROPOSITION_BREAKS or (word == "and" and after in _SUBJECTS):
             return False
         if word in NEGATORS:
             return True
@@ -191,12 +244,18 @@ def _negated(words_before: list[str]) -> bool:
 def _clauses(text: str) -> list[Clause]:
     found: list[Clause] = []
     start = 0
+    consequence = False  # the previous clause opened a condition and ended at a comma
     for brk in [*_CLAUSE_BREAK.finditer(text), None]:
         end = brk.start() if brk else len(text)
         question = brk is not None and brk.group(0) == "?"
         words = tuple(_WORD.findall(text[start:end]))
-        hedged = any(w in HEDGES for w in words)
-        found.append(Clause(words, start, end, claims=not (question or hedged)))
+        hedged = (
+            any(w in HEDGES or w in REPORTING for w in words)
+            or any(pair in HEDGE_PAIRS for pair in zip(words, words[1:]))
+            or "either" in words[:-1]  # "either A or B"; a closing "either" ("not possible either") is no hedge
+        )
+        found.append(Clause(words, start, end, claims=not (question or hedged or consequence)))
+        consequence = bool(words) and words[0] in CONDITIONS and brk is not None and brk.group(0) == ","
         if brk is None:
             break
         start = brk.end()

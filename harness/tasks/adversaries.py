@@ -55,7 +55,8 @@ _AUXILIARIES = re.compile(
     r"\b(is|are|was|were|will|can|could|should|would|has|have|had|does|do|did|must|qualifies|applies|works)\b",
     re.IGNORECASE,
 )
-_NEGATION = re.compile(r"\b(?:not|no longer|never)\s+|n't\b|\bno\b\s*", re.IGNORECASE)
+_NEGATION = re.compile(r"\b(?:not|no longer|never)\s+|(?<=ca)n't\b|(?<=wo)n't\b|n't\b|\bno\b\s*", re.IGNORECASE)
+_UNCONTRACTED = {"ca": "can", "wo": "will"}
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _AMOUNT = re.compile(r"(?<![\w.-])\d[\d,]*(?:\.\d+)?(?![\w-])")
 
@@ -77,18 +78,15 @@ def write_tools() -> frozenset[str]:
     return frozenset(name for name, spec in TOOLS.items() if spec.writes)
 
 
-def read_calls(task: Task) -> list[ReferenceCall]:
-    writes = write_tools()
+def read_calls(task: Task, writes: frozenset[str] | None = None) -> list[ReferenceCall]:
+    writes = write_tools() if writes is None else writes
     return [c for c in task.reference.calls if c.tool not in writes]
 
 
-def reference_writes(task: Task) -> bool:
-    return any(c.tool in write_tools() for c in task.reference.calls)
-
-
-def applies(name: str, task: Task) -> bool:
+def applies(name: str, task: Task, writes: frozenset[str] | None = None) -> bool:
     """Whether the adversary is a cheat on this task (``claim`` is honest where nothing must change)."""
-    return name != "claim" or reference_writes(task)
+    writes = write_tools() if writes is None else writes
+    return name != "claim" or any(c.tool in writes for c in task.reference.calls)
 
 
 def reply(name: str, task: Task, seen: Sequence[SeenCall]) -> str | None:
@@ -121,6 +119,7 @@ def _negate(sentence: str, numbers: Sequence[float]) -> str:
     """The sentence with its polarity flipped and each number swapped for the nearest other one seen."""
     if _NEGATION.search(sentence):
         flipped = _NEGATION.sub("", sentence, count=1)
+        flipped = re.sub(r"\b(ca|wo)\b", lambda m: _UNCONTRACTED[m.group(1).lower()], flipped, count=1, flags=re.IGNORECASE)
     else:
         flipped = _AUXILIARIES.sub(lambda m: f"{m.group(0)} not", sentence, count=1)
     return _AMOUNT.sub(lambda m: _swap(m.group(0), numbers), flipped)

@@ -36,11 +36,14 @@ def outcome_result(name: str, outcome: DeterministicOutcome) -> ProbeResult:
     return ProbeResult(name, passed=not failed, reward=met / len(results) if results else 0.0, failed=failed)
 
 
-def with_reply(record: EpisodeRecord, reply: str | None, model: str, *, reads_only: bool = False) -> EpisodeRecord:
-    """The reference record with another final reply (and, for reads_only, without its writes)."""
+def with_reply(
+    record: EpisodeRecord, reply: str | None, model: str, *, without: frozenset[str] | None = None
+) -> EpisodeRecord:
+    """The reference record with another final reply (and, given the write tools ``without``,
+    without its writes: no write calls, no changes)."""
     update: dict[str, object] = {"final_reply": reply, "model": model, "key": f"{record.task_id}#{model}"}
-    if reads_only:
-        writes = adversaries.write_tools()
+    if without is not None:
+        writes = without
         update["tool_calls"] = [c for c in record.tool_calls if c.name not in writes]
         assert record.world is not None
         update["world"] = WorldOutcome(content_hash=record.world.content_hash, clock=record.world.clock, changes=[])
@@ -56,30 +59,36 @@ def probe_alternatives(pair: TaskWithRubric, reference: EpisodeRecord, grader: G
     ]
 
 
-def probe_adversaries(pair: TaskWithRubric, reference: EpisodeRecord, grader: Grader) -> list[ProbeResult]:
-    """Every reply-only adversary that applies to the task, graded deterministically."""
+def probe_adversaries(
+    pair: TaskWithRubric, reference: EpisodeRecord, grader: Grader, writes: frozenset[str]
+) -> list[ProbeResult]:
+    """Every reply-only adversary that applies to the task, graded deterministically. ``writes``:
+    the names of the server's tools that change the world."""
     task = pair.task
     seen = [
         adversaries.SeenCall(c.name, c.arguments, c.result)
-        for c in reference.tool_calls if c.name not in adversaries.write_tools() and not c.is_error
+        for c in reference.tool_calls if c.name not in writes and not c.is_error
     ]
     results = []
     for name in adversaries.REPLY_ONLY:
-        if not adversaries.applies(name, task):
+        if not adversaries.applies(name, task, writes):
             continue
-        record = with_reply(reference, adversaries.reply(name, task, seen), f"scripted/{name}", reads_only=True)
+        record = with_reply(reference, adversaries.reply(name, task, seen), f"scripted/{name}", without=writes)
         results.append(outcome_result(name, grader.deterministic(record, pair)))
     return results
 
 
-def overreach_tasks(tasks: Sequence[Task], scope: TaskScope, tickets: Sequence[tuple[str, str, str]]) -> list[Task]:
-    """Each task with the overreach adversary's extra write appended to its reference calls."""
-    changed = []
+def overreach_tasks(
+    tasks: Sequence[Task], scope: TaskScope, tickets: Sequence[tuple[str, str, str]]
+) -> list[Task | None]:
+    """Each task with the overreach adversary's extra write appended to its reference calls; None
+    where the world holds no ticket outside the task to escalate."""
+    changed: list[Task | None] = []
     for task in tasks:
         target = adversaries.unrelated_ticket(scope.of_task(task), tickets)
-        calls = list(task.reference.calls)
-        if target is not None:
-            calls.append(adversaries.overreach_call(target))
-        solution = ReferenceSolution(calls=calls, reply=task.reference.reply)
+        if target is None:
+            changed.append(None)
+            continue
+        solution = ReferenceSolution(calls=[*task.reference.calls, adversaries.overreach_call(target)], reply=task.reference.reply)
         changed.append(task.model_copy(update={"reference": solution}))
     return changed

@@ -42,6 +42,7 @@ class Replay:
     problems: list[str] = field(default_factory=list)  # reference calls that did not behave as written
     tables_read: set[str] = field(default_factory=set)
     tables_written: set[str] = field(default_factory=set)
+    write_tools: frozenset[str] = frozenset()  # the server's tools not marked read-only
 
 
 class _TableRecorder:
@@ -77,9 +78,13 @@ async def replay_references(
     replays: list[Replay] = []
     try:
         async with Client(server) as client:
-            tool_names = {tool.name for tool in (await client.list_tools()).tools}
+            listed = (await client.list_tools()).tools
+            tool_names = {tool.name for tool in listed}
+            writes = frozenset(t.name for t in listed if not (t.annotations and t.annotations.read_only_hint))
             for number, task in enumerate(tasks, start=1):
-                replays.append(await _replay_one(client, registry, task, tool_names))
+                replay = await _replay_one(client, registry, task, tool_names)
+                replay.write_tools = writes
+                replays.append(replay)
                 if progress is not None:
                     progress(number, len(tasks), task.id)
     finally:

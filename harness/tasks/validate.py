@@ -108,23 +108,29 @@ def check_replay(pair: TaskWithRubric, replay: Replay, tool_names: set[str], gra
         if not probe.passed:
             result.failures.append(f"{probe.name} (a correct reply) fails {', '.join(probe.failed)}")
     baseline = outcome_result("do-nothing", grader.deterministic(do_nothing_record(task.id, task.clock, template), pair))
-    cheats = probe_adversaries(pair, replay.record, grader)
+    cheats = probe_adversaries(pair, replay.record, grader, replay.write_tools)
     result.probes = [*alternatives, baseline, *cheats]
-    if not reference.results:
+    if all(isinstance(c.check, JudgeCheck) for c in rubric.criteria):
         result.failures.append("the rubric has no deterministic criterion, so nothing shows that a do-nothing agent fails")
-    elif baseline.passed:
-        result.failures.append(
-            f"a do-nothing agent (no tool calls, reply {DO_NOTHING_REPLY!r}) meets every deterministic criterion"
+    else:
+        if baseline.passed:
+            result.failures.append(
+                f"a do-nothing agent (no tool calls, reply {DO_NOTHING_REPLY!r}) meets every deterministic criterion"
+            )
+        result.failures.extend(
+            f"the adversary scripted/{cheat.name} meets every deterministic criterion" for cheat in cheats if cheat.passed
         )
-    for cheat in cheats:
-        if cheat.passed:
-            result.failures.append(f"the adversary scripted/{cheat.name} meets every deterministic criterion")
     if missing:
         result.failures.append(f"ids not found in the world: {', '.join(missing)}")
     return result
 
 
 def _check_overreach(pair: TaskWithRubric, replay: Replay, grader: Grader, result: TaskValidation) -> None:
+    extra_call = f"reference call {len(replay.task.reference.calls)} "
+    refused = [p for p in replay.problems if p.startswith(extra_call)]
+    if refused:  # the probe did not happen, so it shows nothing
+        result.failures.append(f"the overreach probe could not make its unrelated write: {refused[0]}")
+        return
     probe = outcome_result("overreach", grader.deterministic(replay.record, pair))
     result.probes.append(probe)
     if probe.passed:
@@ -159,9 +165,12 @@ async def validate_with_replays(
         tickets = conn.execute("SELECT id, customer_id, status FROM support_tickets ORDER BY id DESC").fetchall()
     finally:
         conn.close()
-    overreaching, _ = await replay_references(overreach_tasks(tasks, grader.scope, tickets), world, server_factory=server_factory)
-    for pair, replay, result in zip(suite, overreaching, results):
-        _check_overreach(pair, replay, grader, result)
+    overreach = overreach_tasks(tasks, grader.scope, tickets)
+    variants = [t for t in overreach if t is not None]
+    overreaching = iter((await replay_references(variants, world, server_factory=server_factory))[0] if variants else [])
+    for pair, variant, result in zip(suite, overreach, results):
+        if variant is not None:
+            _check_overreach(pair, next(overreaching), grader, result)
     grader.scope.close()
     return results, replays, tool_names
 

@@ -10,7 +10,8 @@ The labelled set covers every judge criterion of the held-out split (28 criteria
 tasks, when this was written): positives are each task's reference reply plus every paraphrase in
 its ``reference.alternatives`` (28 references, and the alternatives as they are added); negatives
 are the 77 hand-written replies in ``rubrics/judge-audit/negatives.jsonl`` (at least 2 per
-criterion; most pass every deterministic check of their task, so only the judge can fail them).
+criterion; 65 of them pass every deterministic response check of their task when this was written,
+so only the judge can fail them).
 Callers can add more negatives, e.g. replies an adversary model wrote, through
 ``labelled_set(root, extra_negatives=...)``.
 """

@@ -19,11 +19,11 @@ PREFIX = "tr-"
 def registry() -> dict[str, tuple[Family, int]]:
     """Family name -> (builder, how many instances at most)."""
     from harness.tasks.generate import families_lookup, families_orders, families_returns, families_tickets
-    from harness.tasks.generate import families_builds, families_comms, families_messages, families_workflows
+    from harness.tasks.generate import families_builds, families_comms, families_kb, families_messages, families_process, families_refunds, families_workflows
 
     found: dict[str, tuple[Family, int]] = {}
     for module in (families_lookup, families_returns, families_orders, families_tickets, families_builds, families_comms,
-                   families_messages, families_workflows):
+                   families_kb, families_messages, families_process, families_refunds, families_workflows):
         found.update(module.FAMILIES)
     return found
 
@@ -57,7 +57,7 @@ def _materialise(task_id: str, family: str, inst: Instance) -> tuple[Task, Rubri
         "id": task_id, "split": "train", "category": inst.category, "difficulty": inst.difficulty,
         "requester": inst.requester, "requester_id": inst.requester_id, "prompt": inst.prompt,
         "clock": inst.clock, "entities": list(dict.fromkeys(inst.entities)),
-        "reference": {"calls": inst.calls, "reply": inst.reply}, "tags": sorted(set(inst.tags)), "family": family,
+        "reference": {"calls": inst.calls, "reply": inst.reply, "alternatives": inst.alternatives}, "tags": sorted(set(inst.tags)), "family": family,
     })
     rubric = Rubric.model_validate({"task_id": task_id, "criteria": inst.criteria})
     return task, rubric

@@ -42,6 +42,7 @@ class Instance:
     entities: list[str] = field(default_factory=list)
     clock: str | None = None
     tags: list[str] = field(default_factory=list)
+    alternatives: list[str] = field(default_factory=list)  # other correct replies (see phrasing.py)
 
 
 # --- world -------------------------------------------------------------------------------------
@@ -193,10 +194,37 @@ def ordered(cid: str, text: str, first: tuple[str, dict[str, Any]], then: tuple[
 
 
 def says(cid: str, text: str, kind: str = "correctness", **parts: Any) -> dict[str, Any]:
+    """A response check. ``parts`` are ResponseCheck fields (says_all, says_any, never_says, mentions_all,
+    mentions_any, pattern, not_pattern); ``numbers`` and ``dates`` take values or ``num()`` / ``on()``."""
     check: dict[str, Any] = {"method": "response"}
     for key, value in parts.items():
-        check[key] = [{"value": float(v), "tolerance": 0.01} for v in value] if key == "numbers" else value
+        if key == "numbers":
+            value = [v if isinstance(v, dict) else num(v) for v in value]
+        elif key == "dates":
+            value = [v if isinstance(v, dict) else on(v) for v in value]
+        elif isinstance(value, list):
+            value = list(dict.fromkeys(value))
+        check[key] = value
     return crit(cid, text, kind, check)
+
+
+def num(value: Decimal | float | int, wrong: Iterable[Decimal | float | int] = (), tolerance: float = 0.01) -> dict[str, Any]:
+    """A number that must be stated, and the values an agent can fall into instead (never the right one)."""
+    right = float(value)
+    traps = sorted({float(w) for w in wrong if abs(float(w) - right) > tolerance + 1e-9})
+    found: dict[str, Any] = {"value": right, "tolerance": tolerance}
+    if traps:
+        found["wrong"] = traps
+    return found
+
+
+def on(day: date, wrong: Iterable[date] = ()) -> dict[str, Any]:
+    """A date that must be stated (the year counts), and the dates that are wrong answers."""
+    traps = sorted({w for w in wrong if w != day})
+    found: dict[str, Any] = {"value": day.isoformat()}
+    if traps:
+        found["wrong"] = [w.isoformat() for w in traps]
+    return found
 
 
 def judge(cid: str, text: str, guidance: str, include: list[str] | None = None) -> dict[str, Any]:
@@ -215,14 +243,6 @@ def utc(text: str) -> datetime:
 
 def eastern_day(text: str) -> date:
     return rules.eastern_date(utc(text))
-
-
-def date_pattern(day: date) -> str:
-    """A regex accepting the usual ways of writing ``day`` (ISO, 'September 5', '5 Sep', 9/5/2025)."""
-    month, short = MONTHS[day.month - 1], MONTHS[day.month - 1][:3]
-    d, m = day.day, day.month
-    return (rf"({day.isoformat()}|\b(?:{month}|{short}\.?|Sept\.?) 0?{d}(?:st|nd|rd|th)?\b|\b0?{d}(?:st|nd|rd|th)? (?:of )?(?:{month}|{short})\b"
-            rf"|\b0?{m}/0?{d}/(?:20)?{day.year % 100}\b)")
 
 
 def long_date(day: date) -> str:
@@ -264,3 +284,4 @@ def identify_calls(customer: dict[str, Any]) -> list[dict[str, Any]]:
 
 def difficulty_mix(rng: Any, weights: tuple[int, int, int] = (1, 2, 1)) -> str:
     return rng.choices(["easy", "medium", "hard"], weights=weights)[0]
+

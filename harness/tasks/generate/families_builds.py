@@ -8,9 +8,12 @@ import random
 from typing import Any
 
 from harness.tasks.generate.core import Exclusions, Instance, World, called, full_name, no_writes, pick, says
+from harness.tasks.generate.phrasing import Variety, variants
 
-YES = r"(compatible|work together|will work|fits|good to go|no (compatibility )?(errors|issues|problems))"
-NO = r"(not compatible|incompatible|won't work|will not work|doesn't fit|does not fit|mismatch|can't be used|cannot be used|won't fit|will not fit|not fit)"
+YES = ["are compatible", "is compatible", "they're compatible", "fully compatible", "compatible with each other", "work together",
+       "will work", "no compatibility errors", "no errors", "no compatibility issues", "no compatibility problems", "good to go"]
+NO = ["not compatible", "incompatible", "won't work", "not work together", "doesn't fit", "won't fit", "mismatch", "can't be used",
+      "don't match", "doesn't match"]
 
 
 def compat_check(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
@@ -53,24 +56,45 @@ def compat_check(world: World, rng: random.Random, exclusions: Exclusions) -> li
             called("ran-check", "The agent ran the compatibility check on these parts", "validateBuildCompatibility", {}, succeeded=True),
             no_writes("no-build-created", "No build or other record was created or changed"),
         ]
+        names = {"cpu": cpu["name"], "board": board["name"], "ram": ram["name"]}
         if problems:
             words = {"socket": f"the CPU's {cs['socket']} socket does not match the board's {bs['socket']}",
                      "memory_type": f"the memory is {rs['memory_type']} but the board takes {bs['memory_type']}",
                      "memory_slots": f"the kit has {rs.get('modules')} modules but the board has {bs['memory_slots']} slots"}
             reply = "These parts are not compatible: " + "; ".join(words[k] for k, _ in problems) + ". I checked them with the compatibility tool."
-            criteria.insert(0, says("verdict", "The reply says the parts are not compatible", pattern=NO))
+            criteria.insert(0, says("verdict", "The reply says the parts are not compatible", says_any=NO, never_says=[*YES, "compatible"]))
             for kind, keys in problems:
-                criteria.append(says(f"names-{kind.replace('_', '-')}", f"The reply names the failing {kind.replace('_', ' ')} rule", contains_any=keys))
+                criteria.append(says(f"names-{kind.replace('_', '-')}", f"The reply names the failing {kind.replace('_', ' ')} rule",
+                                     says_any=keys + (["slots"] if kind == "memory_slots" else []), kind="completeness"))
             difficulty = "medium" if len(problems) == 1 else "hard"
         else:
             reply = (f"Yes, they are compatible: the {cpu['name']} and the {board['name']} share the {cs['socket']} socket, and the {ram['name']} "
                      f"is {rs['memory_type']}, which the board takes. The compatibility check found no errors.")
-            criteria.insert(0, says("verdict", "The reply says the parts are compatible", pattern=YES, not_pattern=NO))
-            criteria.append(says("names-socket", "The reply names the shared socket", contains_all=[cs["socket"]], kind="completeness"))
+            criteria.insert(0, says("verdict", "The reply says the parts are compatible", says_any=YES, never_says=NO))
+            criteria.append(says("names-socket", "The reply names the shared socket", says_all=[cs["socket"]], kind="completeness"))
             difficulty = "easy"
+        alternatives = variants(reply, lambda v, index: _compat_variant(v, index, names, cs, bs, rs, [k for k, _ in problems]))
         out.append(Instance("reasoning", difficulty, "customer", customer["id"], prompt, calls, reply, criteria[:8],
-                            entities=[customer["id"], *ids], tags=["compatibility", "builds"]))
+                            entities=[customer["id"], *ids], tags=["compatibility", "builds"], alternatives=alternatives))
     return out
+
+
+def _compat_variant(v: Variety, index: int, names: dict[str, str], cs: dict[str, Any], bs: dict[str, Any], rs: dict[str, Any],
+                    problems: list[str]) -> str:
+    if not problems:
+        if index == 0:
+            return (f"The {names['cpu']} and {names['board']} both use the {cs['socket']} socket and the board takes {rs['memory_type']}, "
+                    f"which is what the {names['ram']} is, so all three work together. The compatibility check reported no errors.")
+        return (f"Good news: no compatibility errors. CPU and motherboard share {cs['socket']}, and the {names['ram']} ({rs['memory_type']}) "
+                f"suits the board's {bs['memory_type']} slots.")
+    found = {"socket": f"the {names['cpu']} uses {cs['socket']} while the board has {bs['socket']}",
+             "memory_type": f"the kit is {rs['memory_type']} and the board needs {bs['memory_type']}",
+             "memory_slots": f"the kit has {rs.get('modules')} modules for only {bs['memory_slots']} slots"}
+    listed = "; ".join(found[p] for p in problems)
+    if index == 0:
+        return f"No, this combination won't work: {listed}."
+    count = "one problem" if len(problems) == 1 else f"{len(problems)} problems"
+    return f"The compatibility check flags {count}: {listed}. So the parts are incompatible as chosen."
 
 
 FAMILIES = {

@@ -9,24 +9,36 @@ from datetime import date, timedelta
 from typing import Any
 
 from harness.tasks.generate.core import (
-    DEFAULT_NOW, MONTHS, Exclusions, Instance, World, called, date_pattern, eastern_bounds, eastern_day, full_name,
-    identify_calls, long_date, no_writes, pick, says,
+    DEFAULT_NOW, MONTHS, Exclusions, Instance, World, called, eastern_bounds, eastern_day, full_name,
+    identify_calls, long_date, no_writes, num, on, pick, says, utc,
 )
+from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.vocab import COVERED, NOT_COVERED, STILL_COVERED, warranty_traps
 from mcp_server.world import rules
 
-SHIPMENT_WORDS = {
-    "delivered": ["delivered"],
-    "in_transit": ["in transit", "on its way", "on the way"],
-    "out_for_delivery": ["out for delivery"],
-    "exception": ["exception", "failed", "address issue", "problem", "issue"],
-    "lost": ["lost"],
-    "label_created": ["label", "not yet shipped", "not shipped", "hasn't shipped", "has not shipped", "not been picked up"],
+SHIPPED = ["has shipped", "was shipped", "shipped on", "in transit", "on its way", "on the way", "delivered", "out for delivery"]
+# shipment status -> (words that state it, claims that contradict it)
+SHIPMENT_STATUS: dict[str, tuple[list[str], list[str]]] = {
+    "delivered": (["delivered", "arrived"],
+                  ["not delivered", "not been delivered", "not arrived", "in transit",
+                   "on its way", "on the way", "out for delivery", "lost", "not shipped"]),
+    "in_transit": (["in transit", "on its way", "on the way"],
+                   ["not in transit", "delivered", "arrived", "lost", "out for delivery", "not shipped"]),
+    "out_for_delivery": (["out for delivery"],
+                         ["not out for delivery", "delivered", "arrived", "lost", "not shipped"]),
+    "exception": (["delayed", "exception", "failed delivery attempt", "delivery attempt failed", "address issue", "address problem",
+                   "could not be delivered", "could not deliver"],
+                  ["not delayed", "on time", "on schedule", "delivered", "arrived", "lost", "not shipped"]),
+    "lost": (["lost", "declared lost"], ["not lost", "delivered", "arrived", "still in transit", "is in transit", "on its way", "on time", "not shipped"]),
+    "label_created": (["not shipped", "not been shipped", "not been picked up", "not picked up"], SHIPPED + ["picked up by"]),
 }
-ORDER_WORDS = {
-    "backorder": ["backorder", "back order", "back-order"],
-    "paid": ["paid", "not shipped", "not yet shipped", "being prepared", "preparing"],
-    "pending": ["pending"],
+# order status (no shipment yet) -> words that state it
+ORDER_STATUS: dict[str, list[str]] = {
+    "backorder": ["backorder", "back order", "backordered", "back ordered", "on back order"],
+    "paid": ["paid", "being prepared", "preparing", "processing", "being processed"],
+    "pending": ["pending", "awaiting payment", "payment is pending"],
 }
+NOT_SHIPPED = ["not shipped", "not been shipped", "not left"]
 
 
 def _frontline(world: World, exclusions: Exclusions) -> list[dict[str, Any]]:
@@ -44,7 +56,7 @@ def _asker(world: World, rng: random.Random, exclusions: Exclusions, customer: d
 
 def order_status(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
     orders = world.all(
-        "SELECT o.*, s.status AS ship_status, s.carrier AS ship_carrier, s.tracking_number, s.events FROM orders o "
+        "SELECT o.*, s.status AS ship_status, s.carrier AS ship_carrier, s.tracking_number, s.events, s.delivered_at FROM orders o "
         "LEFT JOIN shipments s ON s.order_id = o.id WHERE o.created_at IS NOT NULL AND "
         "(s.id IS NOT NULL OR o.status IN ('backorder', 'paid', 'pending')) ORDER BY o.id")
     rng.shuffle(orders)
@@ -58,7 +70,6 @@ def order_status(world: World, rng: random.Random, exclusions: Exclusions) -> li
                                (customer["id"], order["id"][4:10]))
         if same_day != 1 or world.value("SELECT COUNT(*) FROM shipments WHERE order_id = ?", (order["id"],)) > 1:
             continue
-        words = SHIPMENT_WORDS[order["ship_status"]] if order["ship_status"] else ORDER_WORDS[order["status"]]
         give_id = rng.random() < 0.3
         shared = world.name_is_shared(customer)
         difficulty = "easy" if give_id else ("hard" if shared or order["ship_status"] in ("exception", "lost") else "medium")
@@ -82,25 +93,80 @@ def order_status(world: World, rng: random.Random, exclusions: Exclusions) -> li
             start, end = eastern_bounds(day, day + timedelta(days=1))
             calls.append({"tool": "searchOrders", "arguments": {"customer_id": customer["id"], "created_after": start, "created_before": end}})
         calls.append({"tool": "getOrderDetails", "arguments": {"order_id": order["id"]}})
-        criteria = [
-            says("names-order", f"The reply identifies the order {order['id']}", contains_all=[order["id"]]),
-            says("gives-status", f"The reply gives the current status ({order['ship_status'] or order['status']})", contains_any=words),
-            called("looked-up-order", "The agent opened the order's details", "getOrderDetails", {"order_id": order["id"]}),
-            no_writes(),
-        ]
-        reply = f"I found order {order['id']}, placed on {long_date(day)}. "
-        if order["ship_status"]:
-            last = json.loads(order["events"])[-1]
-            reply += (f"Its shipment with {order['ship_carrier']} (tracking {order['tracking_number']}) is {words[0]}: "
-                      f"the latest update is \"{last['note']}\" at {last['location']}.")
-            criteria.insert(2, says("gives-tracking", "The reply gives the tracking number", contains_all=[order["tracking_number"]]))
-            if order["ship_status"] in ("exception", "lost"):
-                criteria.insert(3, says("gives-carrier", "The reply names the carrier", contains_all=[order["ship_carrier"]]))
-        else:
-            reply += f"It has not shipped yet: the order is {words[0]}."
-        out.append(Instance("information_retrieval", difficulty, requester, requester_id, prompt, calls, reply, criteria,
-                            entities=[customer["id"], order["id"]], tags=["discovery", "order-status"]))
+        criteria, reply, alternatives = _status_answer(world, order, customer, day)
+        criteria.insert(2, called("looked-up-order", "The agent opened the order's details", "getOrderDetails", {"order_id": order["id"]}))
+        criteria.append(no_writes())
+        out.append(Instance("information_retrieval", difficulty, requester, requester_id, prompt, calls, reply, criteria[:8],
+                            entities=[customer["id"], order["id"]], tags=["discovery", "order-status"], alternatives=alternatives))
     return out
+
+
+def _status_answer(world: World, order: dict[str, Any], customer: dict[str, Any], day: date) -> tuple[list[dict[str, Any]], str, list[str]]:
+    """Criteria (status first), the reference reply and its variants for one order's status."""
+    others = [r["id"] for r in world.all("SELECT id FROM orders WHERE customer_id = ? AND id != ? ORDER BY id", (customer["id"], order["id"]))]
+    names = (says("names-order", f"The reply identifies the order {order['id']} (not another of the customer's orders)",
+                  says_all=[order["id"]], never_says=others) if others else
+             says("names-order", f"The reply identifies the order {order['id']}", kind="completeness", says_all=[order["id"]]))
+    status = order["ship_status"]
+    placed = f"placed on {long_date(day)}"
+    if status is None:
+        words = ORDER_STATUS[order["status"]]
+        state_text = {"backorder": "on backorder: an item is waiting for stock", "paid": "paid and being prepared for shipment",
+                      "pending": "pending: the payment has not been confirmed yet"}[order["status"]]
+        reply = f"I found order {order['id']}, {placed}. It has not shipped yet: the order is {state_text}. There is no tracking number until it ships."
+        criteria = [
+            says("gives-status", f"The reply gives the order's status ({order['status']})", says_any=words, never_says=SHIPPED),
+            says("not-shipped", "The reply says the order has not shipped yet", says_any=NOT_SHIPPED, never_says=SHIPPED),
+            names,
+        ]
+        alt_state = {"backorder": ["backordered", "on back order"], "paid": ["paid and being processed", "paid and being prepared"],
+                     "pending": ["still pending", "pending payment confirmation"]}[order["status"]]
+
+        def build(v: Variety, index: int) -> str:
+            first = f"Order {order['id']} ({v.pick(['placed', 'ordered'])} {v.date(day)}) is {v.pick(alt_state)}."
+            second = f"It {v.pick(['has not shipped yet', 'has not been shipped so far', 'has not left our warehouse'])}, so there is no tracking number for now."
+            return f"{first} {second}" if index == 0 else f"{second} {first}"
+        return criteria, reply, variants(reply, build)
+
+    words, wrong = SHIPMENT_STATUS[status]
+    last = json.loads(order["events"])[-1]
+    scan = f"the latest carrier scan is \"{last['note']}\" at {last['location']}"
+    tracking = f"{order['ship_carrier']} tracking number {order['tracking_number']}"
+    gives = says("gives-status", f"The reply gives the shipment's current status ({status})", says_any=words, never_says=wrong)
+    criteria = [gives, says("gives-tracking", "The reply gives the tracking number", kind="completeness", says_all=[order["tracking_number"]]), names]
+    delivered = eastern_day(order["delivered_at"]) if status == "delivered" and order["delivered_at"] else None
+    sentence = {
+        "delivered": f"It was delivered on {long_date(delivered)}." if delivered else "It was delivered.",
+        "in_transit": "It is in transit with the carrier.",
+        "out_for_delivery": "It is out for delivery.",
+        "exception": "It is delayed. The carrier reported a failed delivery attempt because of an address issue.",
+        "lost": f"It is lost: {order['ship_carrier']} has declared the parcel lost.",
+        "label_created": "It has not shipped yet: a shipping label was created but the carrier has not picked the parcel up.",
+    }[status]
+    reply = f"I found order {order['id']}, {placed}. {sentence} Shipment: {tracking}; {scan}."
+    if delivered is not None:
+        utc_day = utc(order["delivered_at"]).date()
+        criteria.insert(1, says("delivery-date", f"The reply gives the delivery date {delivered.isoformat()} (US Eastern)",
+                                kind="correctness" if utc_day != delivered else "completeness", dates=[on(delivered, [utc_day])]))
+    if status in ("exception", "lost"):
+        criteria.append(says("gives-carrier", "The reply names the carrier", kind="completeness", says_all=[order["ship_carrier"]]))
+    alt_state = {
+        "delivered": ["it was delivered", "it arrived"] if delivered else ["it has been delivered", "it arrived"],
+        "in_transit": ["it is in transit", "it is on its way", "it is on the way to you"],
+        "out_for_delivery": ["it is out for delivery"],
+        "exception": ["it is delayed: a delivery attempt failed over an address issue",
+                      "it could not be delivered because of an address problem, so it is delayed"],
+        "lost": ["the carrier has declared it lost", "it is lost in transit according to the carrier"],
+        "label_created": ["it has not shipped yet: only the label exists so far", "it has not been picked up by the carrier so far"],
+    }[status]
+
+    def build(v: Variety, index: int) -> str:
+        state_words = v.pick(alt_state) + (f" on {v.date(delivered)}" if delivered else "")
+        head = f"Order {order['id']} ({v.pick(['placed', 'ordered'])} {v.date(day)}): {state_words}."
+        track = (f"Tracking: {order['tracking_number']} with {order['ship_carrier']}. "
+                 f"Last update: {last['note']} ({last['location']}).")
+        return f"{head} {track}" if index == 0 else f"{track} {head}"
+    return criteria, reply, variants(reply, build)
 
 
 def warranty_end(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
@@ -148,33 +214,59 @@ def warranty_end(world: World, rng: random.Random, exclusions: Exclusions) -> li
         if not give_id:
             calls.append({"tool": "searchOrders", "arguments": {"customer_id": customer["id"], "product_id": row["product_id"]}})
         calls.append({"tool": "checkWarrantyStatus", "arguments": {"order_id": row["order_id"], "product_id": row["product_id"]}})
-        basis = "the purchase date, since no delivery date is recorded" if no_delivery else "the delivery date"
-        if under:
-            verdict = f"It is still under warranty until {long_date(end)} ({(end - today).days} days from today)."
-            status = says("says-covered", "The reply says the item is still under warranty", contains_any=["under warranty", "still covered", "covered until", "covered through", "valid until", "still valid", "active"])
-        else:
-            verdict = f"Its warranty ended on {long_date(end)}, so it is no longer covered."
-            status = says("says-expired", "The reply says the warranty has ended", pattern=r"(expired|ended|no longer|not covered|out of warranty|has run out|ran out)")
-        reply = (f"The {row['name']} on order {row['order_id']} has a {row['warranty_months']}-month warranty counted from "
-                 f"{basis} ({long_date(start)}). {verdict}")
-        criteria = [
-            says("end-date", f"The reply gives the warranty end date {end.isoformat()}", pattern=date_pattern(end)),
-            status,
-            called("checked-warranty", "The agent checked the warranty with checkWarrantyStatus for this order and product",
-                   "checkWarrantyStatus", {"order_id": row["order_id"], "product_id": row["product_id"]}),
-            no_writes(),
-        ]
-        if no_delivery:
-            criteria.insert(2, says("from-purchase", "The reply says the warranty runs from the purchase date (no delivery recorded)", contains_any=["purchase date", "date of purchase", "purchased", "order date"]))
+        criteria, reply, alternatives = _warranty_answer(world, row, today)
         out.append(Instance("information_retrieval", difficulty, requester, requester_id, prompt, calls, reply, criteria,
-                            entities=[customer["id"], row["order_id"], row["product_id"]], tags=["warranty", "discovery"]))
+                            entities=[customer["id"], row["order_id"], row["product_id"]], tags=["warranty", "discovery"],
+                            alternatives=alternatives))
     return out
+
+
+def _warranty_answer(world: World, row: dict[str, Any], today: date) -> tuple[list[dict[str, Any]], str, list[str]]:
+    no_delivery = row["delivered"] is None
+    bought = eastern_day(row["created_at"])
+    start = bought if no_delivery else eastern_day(row["delivered"])
+    end = rules.add_months(start, row["warranty_months"])
+    under = today <= end
+    basis = "the purchase date, since no delivery date is recorded" if no_delivery else "the delivery date"
+    if under:
+        verdict = f"It is covered until {long_date(end)}, so it is still under warranty ({(end - today).days} days from today)."
+        status = says("says-covered", "The reply says the item is still under warranty", says_any=COVERED, never_says=NOT_COVERED)
+    else:
+        verdict = f"Its warranty ended on {long_date(end)}, so it is no longer covered."
+        status = says("says-expired", "The reply says the warranty has ended", says_any=NOT_COVERED,
+                      never_says=STILL_COVERED)
+    reply = (f"The {row['name']} on order {row['order_id']} has a {row['warranty_months']}-month warranty counted from "
+             f"{basis} ({long_date(start)}). {verdict}")
+    criteria = [
+        says("end-date", f"The reply gives the warranty end date {end.isoformat()}", dates=[on(end, warranty_traps(world, row["category"], row["warranty_months"], start, end, bought, row["delivered"]))]),
+        status,
+        called("checked-warranty", "The agent checked the warranty with checkWarrantyStatus for this order and product",
+               "checkWarrantyStatus", {"order_id": row["order_id"], "product_id": row["product_id"]}),
+        no_writes(),
+    ]
+    if no_delivery:
+        criteria.insert(2, says("from-purchase", "The reply says the warranty runs from the purchase date (no delivery recorded)",
+                                says_any=["purchase date", "date of purchase", "from purchase", "order date", "day you bought", "day it was bought"],
+                                never_says=["from the delivery date", "from delivery", "from the date of delivery", "from the delivery"]))
+    counted = "the purchase date (no delivery is on record)" if no_delivery else "delivery"
+
+    def build(v: Variety, index: int) -> str:
+        if under:
+            head = f"Yes, the {row['name']} from order {row['order_id']} is {v.pick(['still under warranty', 'still covered'])}"
+            tail = (f"its {row['warranty_months']}-month warranty started at {counted} on {v.date(start)} and "
+                    f"{v.pick(['runs until', 'runs through', 'is valid until'])} {v.date(end)}")
+        else:
+            head = f"The warranty on the {row['name']} (order {row['order_id']}) has {v.pick(['expired', 'run out'])}"
+            tail = f"it covered {row['warranty_months']} months from {counted} on {v.date(start)} and ended on {v.date(end)}"
+        return f"{head}: {tail}." if index == 0 else f"{tail[0].upper()}{tail[1:]}. {head}."
+    return criteria, reply, variants(reply, build)
 
 
 def product_month_count(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
     pairs = world.all(
         "SELECT oi.product_id, substr(o.id, 5, 4) AS ym, COUNT(DISTINCT o.id) AS n, p.name, "
-        "SUM(substr(o.created_at, 6, 2) != substr(o.id, 7, 2)) AS crossing FROM order_items oi "
+        "SUM(substr(o.created_at, 6, 2) != substr(o.id, 7, 2)) AS crossing, "
+        "COUNT(DISTINCT CASE WHEN o.status IN ('cancelled', 'refunded') THEN o.id END) AS dead FROM order_items oi "
         "JOIN orders o ON o.id = oi.order_id JOIN products p ON p.id = oi.product_id "
         "GROUP BY 1, 2 HAVING n >= 3 ORDER BY 1, 2")
     rng.shuffle(pairs)
@@ -204,25 +296,55 @@ def product_month_count(world: World, rng: random.Random, exclusions: Exclusions
         month_name = f"{MONTHS[month - 1]} {year}"
         ask_list = " and list the order ids" if listing else ""
         prompt = pick(rng, [
-            f"How many orders included the {pair['name']} in {month_name}? Count by our business day (US Eastern){ask_list}.",
+            f"How many orders included the {pair['name']} in {month_name}? Count by our business day (US Eastern), every status included{ask_list}.",
             f"For a sales review I need the number of orders containing {pair['name']} placed in {month_name}{ask_list}. Every order counts, whatever its status.",
             f"Can you count the orders with a {pair['name']} on them from {month_name} (Eastern time){ask_list}? Include cancelled and refunded ones.",
         ])
-        criteria = [
-            says("count", f"The reply gives the count: {len(orders)} orders", numbers=[len(orders)]),
-            called("searched-product", "The agent searched orders by the product's id", "searchOrders", {"product_id": pair["product_id"]}),
-            no_writes(),
-        ]
+        criteria, reply, alternatives = _count_answer(world, pair, orders, month_name)
         if len(orders) >= 10:
             criteria.insert(2, called("narrowed", "The agent narrowed the date window (several order searches for the product), since one search returns at most 10",
                                       "searchOrders", {"product_id": pair["product_id"]}, min_calls=2))
-        if listing:
-            criteria.insert(1, says("lists-orders", "The reply lists every order id", contains_all=orders))
-        reply = (f"{len(orders)} orders included the {pair['name']} ({pair['product_id']}) in {month_name} (US Eastern dates): "
-                 + ", ".join(orders) + ".")
         out.append(Instance("information_retrieval", difficulty, "employee", employee["id"], prompt, calls, reply, criteria,
-                            entities=[pair["product_id"], *orders], tags=["search-cap", "time-zone", "count"]))
+                            entities=[pair["product_id"], *orders], tags=["search-cap", "time-zone", "count"], alternatives=alternatives))
     return out
+
+
+EXCLUDED = ["not included", "not counted", "are excluded", "were excluded", "is excluded", "excluding cancelled", "excluding refunded",
+            "excluding the cancelled", "excluding the refunded", "left out", "not counting"]
+
+
+def _count_answer(world: World, pair: dict[str, Any], orders: list[str], month_name: str) -> tuple[list[dict[str, Any]], str, list[str]]:
+    """The count criteria: the Eastern-month count, against the capped search, the UTC month and the live orders only."""
+    n = len(orders)
+    ym = f"20{pair['ym'][:2]}-{pair['ym'][2:]}"
+    utc_orders = [r["id"] for r in world.all(
+        "SELECT DISTINCT o.id FROM orders o JOIN order_items oi ON oi.order_id = o.id WHERE oi.product_id = ? AND substr(o.created_at, 1, 7) = ? "
+        "ORDER BY o.id", (pair["product_id"], ym))]
+    wrong = [len(utc_orders), n - pair["dead"]] + ([10] if n > 10 else [])
+    stated = [f"{n} orders", f"{n} distinct orders", f"{n} different orders", f"{n} separate orders", f"{n} of them", f"count is {n}",
+              f"total of {n}", f"total is {n}", f"{n} in total", f"{n} in all", f"{n} altogether"]
+    criteria = [
+        says("count", f"The reply gives the count: {n} orders (US Eastern month, every status)", numbers=[num(n, wrong)], says_any=stated,
+             never_says=EXCLUDED),
+        called("searched-product", "The agent searched orders by the product's id", "searchOrders", {"product_id": pair["product_id"]}),
+        no_writes(),
+    ]
+    if n <= 5:
+        strays = [o for o in utc_orders if o not in orders]
+        criteria.insert(1, says("lists-orders", "The reply lists every order id" + (" (and none from outside the Eastern month)" if strays else ""),
+                                kind="correctness" if strays else "completeness", says_all=orders, never_says=strays))
+    listed = ": " + ", ".join(orders) if n <= 5 else ""
+    reply = (f"{n} orders included the {pair['name']} ({pair['product_id']}) in {month_name}, counted by US Eastern date{listed}. "
+             "Cancelled and refunded orders are included in that count.")
+
+    def build(v: Variety, index: int) -> str:
+        count = v.count(n)
+        if index == 0:
+            return (f"{count[0].upper()}{count[1:]} orders contained the {pair['name']} in {month_name} (Eastern time, orders of every status "
+                    f"counted){listed}.")
+        ids = f"Orders with {pair['product_id']} in {month_name}{listed}. " if n <= 5 else ""
+        return f"{ids}That makes {count} orders in total for the {pair['name']}, cancelled and refunded ones included, by US Eastern date."
+    return criteria, reply, variants(reply, build)
 
 
 FAMILIES = {

@@ -1,155 +1,33 @@
-"""Communication families: answering from the current knowledge-base article (product known issues, BIOS,
-cooler mounting, PSU fan noise; memory rated above the board's maximum, whose deprecated predecessor gives the
-opposite advice), and explaining a shipment exception or a lost parcel from the carrier's events."""
+"""Message families: explaining a shipment exception or a lost parcel from the carrier's events, and declining a
+return after the window while pointing to the warranty."""
 
 from __future__ import annotations
 
 import json
 import random
-import re
+from datetime import date
 from typing import Any
 
 from harness.tasks.generate.core import (
-    DEFAULT_NOW, Exclusions, Instance, World, called, eastern_day, full_name, identify_calls, long_date, no_writes, no_writes_to, pick, says, state,
-    date_pattern,
+    DEFAULT_NOW, Exclusions, Instance, World, called, eastern_day, full_name, identify_calls, long_date, no_writes_to, on, pick, says, state,
+    utc,
 )
-from harness.tasks.generate.families_returns import NOT_ELIGIBLE, WRONG_ELIGIBLE
+from harness.tasks.generate.families_returns import window_traps
+from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.vocab import NOT_ELIGIBLE, SHIPPING_REFUNDED, WRONG_ELIGIBLE, warranty_traps
 from mcp_server.world import rules
 
-SYMPTOM = {
-    "coil": ["it makes a high-pitched whine when I'm gaming", "there's a buzzing, whining noise from the card under load"],
-    "bios": ["I want to put one of the newest CPUs in it, is there anything I need to do first?",
-             "a friend said I may need a BIOS update before using a new CPU with it, is that right?"],
-    "mount": ["which sockets does it fit and how tall is it? I want to be sure it goes in my case",
-              "before I install it: what sockets does it support and what's its height?"],
-    "fan": ["the fan never seems to spin, is it broken?", "it clicks when I switch the PC on and the fan often stays still; is that normal?"],
-}
-
-
-def _fact(kind: str, body: str) -> tuple[dict[str, Any], str] | None:
-    """The article's key fact as response-check parts, and a sentence that states it."""
-    if kind == "coil":
-        return ({"contains_any": ["frame rate", "framerate", "fps", "frame cap", "frame-rate"]},
-                "It's a known, normal behaviour under heavy load and not a defect; capping the frame rate reduces it. If it is loud at idle, that would be a defect.")
-    if kind == "bios":
-        found = re.search(r"BIOS version ([\d.]+) or later for the newest CPUs on socket (\S+)\.", body)
-        if not found:
-            return None
-        version, socket = found.groups()
-        return ({"pattern": rf"(?<![\d.]){re.escape(version)}(?![\d])"},
-                f"For the newest {socket} CPUs it needs BIOS version {version} or later; update it with a USB stick through the flashback port.")
-    if kind == "mount":
-        found = re.search(r"Supported sockets: ([^.]+)\. Height (\d+) mm", body)
-        if not found:
-            return None
-        sockets, height = found.groups()
-        return ({"numbers": [int(height)], "contains_all": [s.strip() for s in sockets.split(",")]},
-                f"It supports the {sockets} sockets and is {height} mm tall, so check your case's cooler clearance first.")
-    found = re.search(r"runs its fan only above (\d+) % load", body)
-    if not found:
-        return None
-    return ({"numbers": [int(found.group(1))]},
-            f"That's normal: the fan only runs above {found.group(1)}% load, and the click at start-up is the fan relay.")
-
-
-def kb_answer(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
-    articles = world.all("SELECT * FROM kb_articles WHERE deprecated = 0 AND (title LIKE 'Known issue: coil whine%' OR title LIKE 'BIOS update for%' "
-                         "OR title LIKE 'Mounting the%' OR title LIKE 'Fan noise on%') ORDER BY id")
-    out: list[Instance] = []
-    for article in articles:
-        products = json.loads(article["product_ids"])
-        if len(products) != 1 or not exclusions.allows(article["id"], products[0]):
-            continue
-        kind = ("coil" if "coil whine" in article["title"] else "bios" if article["title"].startswith("BIOS") else
-                "mount" if article["title"].startswith("Mounting") else "fan")
-        fact = _fact(kind, article["body"])
-        if fact is None:
-            continue
-        parts, sentence = fact
-        product = world.one("SELECT * FROM products WHERE id = ?", (products[0],))
-        assert product is not None
-        buyers = world.all("SELECT DISTINCT o.customer_id, o.id AS order_id FROM orders o JOIN order_items i ON i.order_id = o.id "
-                           "WHERE i.product_id = ? AND o.status IN ('fulfilled', 'paid') ORDER BY o.id", (product["id"],))
-        buyers = [b for b in buyers if exclusions.allows(b["customer_id"], b["order_id"])]
-        rng.shuffle(buyers)
-        for buyer in buyers[:10]:
-            customer = world.customer(buyer["customer_id"])
-            symptom = rng.choice(SYMPTOM[kind])
-            prompt = pick(rng, [
-                f"Hi, {full_name(customer)} ({customer['email']}). I bought the {product['name']} from you; {symptom}",
-                f"Hello! Question about my {product['name']} (order {buyer['order_id']}): {symptom} Thanks, {full_name(customer)}",
-                f"{full_name(customer)} here, email {customer['email']}. About the {product['name']}: {symptom}",
-            ])
-            calls = [*identify_calls(customer), {"tool": "searchProducts", "arguments": {"query": product["name"]}},
-                     {"tool": "searchKnowledgeBase", "arguments": {"product_id": product["id"], "include_body": True}}]
-            reply = f"Thanks for asking about your {product['name']}. {sentence} (Source: our knowledge-base article {article['id']}, \"{article['title']}\".)"
-            criteria = [
-                says("key-fact", "The reply gives the article's key fact for this product", **parts),
-                called("searched-kb", "The agent looked the answer up in the knowledge base", "searchKnowledgeBase", {}, succeeded=True),
-                no_writes(),
-            ]
-            if kind in ("coil", "fan"):
-                criteria.insert(1, says("normal", "The reply says the behaviour is normal (not a defect) in the usual case",
-                                        pattern=r"(normal|not a defect|expected|harmless|nothing wrong|not (a sign of )?(a )?fault)"))
-                criteria.append(says("no-return-push", "The reply does not tell the customer the unit is defective", kind="constraint",
-                                     not_pattern=r"(your (card|unit|psu|power supply) is (defective|faulty)|it is (defective|faulty))"))
-            if kind == "mount":
-                criteria.append(says("clearance", "The reply tells the customer to check the case's cooler clearance", contains_any=["clearance", "fit in your case", "fits your case", "case"], kind="completeness"))
-            if kind == "bios":
-                criteria.append(says("flashback", "The reply says how to update (USB stick / flashback port)", contains_any=["flashback", "usb"], kind="completeness"))
-            out.append(Instance("communication", "easy" if kind != "mount" else "medium", "customer", customer["id"], prompt, calls, reply, criteria,
-                                entities=[customer["id"], product["id"], article["id"]], tags=["knowledge-base", f"kb-{kind}"]))
-    rng.shuffle(out)
-    return out
-
-
-def memory_speed(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
-    current = world.one("SELECT * FROM kb_articles WHERE title = 'Memory speed above the board maximum (a warning)' AND deprecated = 0")
-    stale = world.one("SELECT * FROM kb_articles WHERE superseded_by = ?", (current["id"],)) if current else None
-    if current is None or stale is None or not exclusions.allows(current["id"], stale["id"]):
-        return []
-    rams = [dict(p, spec=json.loads(p["specs"])) for p in world.all("SELECT * FROM products WHERE category = 'memory' AND discontinued = 0 ORDER BY id")]
-    boards = [dict(p, spec=json.loads(p["specs"])) for p in world.all("SELECT * FROM products WHERE category = 'motherboard' AND discontinued = 0 ORDER BY id")]
-    pairs = [(r, b) for r in rams for b in boards if r["spec"].get("memory_type") == b["spec"].get("memory_type")
-             and r["spec"].get("speed_mhz", 0) > b["spec"].get("max_memory_speed_mhz", 10**6)
-             and r["spec"].get("modules", 1) <= b["spec"].get("memory_slots", 0) and exclusions.allows(r["id"], b["id"])]
-    rng.shuffle(pairs)
-    customers = [c for c in world.all("SELECT * FROM customers ORDER BY id") if exclusions.allows(c["id"])]
-    out: list[Instance] = []
-    for ram, board in pairs:
-        customer = customers[rng.randrange(len(customers))]
-        speed, limit = ram["spec"]["speed_mhz"], board["spec"]["max_memory_speed_mhz"]
-        prompt = pick(rng, [
-            f"Hi, {full_name(customer)} ({customer['email']}). I read somewhere that memory faster than the motherboard supports is incompatible. "
-            f"I want the {ram['name']} on the {board['name']}; will that work or do I need a slower kit?",
-            f"Is the {ram['name']} ({speed} MHz) OK on the {board['name']}? I think the board tops out lower. Should I buy something slower? - {full_name(customer)}",
-        ])
-        calls = [{"tool": "searchProducts", "arguments": {"query": ram["name"]}}, {"tool": "searchProducts", "arguments": {"query": board["name"]}},
-                 {"tool": "validateBuildCompatibility", "arguments": {"product_ids": [ram["id"], board["id"]]}},
-                 {"tool": "searchKnowledgeBase", "arguments": {"query": "memory speed", "include_body": True}}]
-        reply = (f"Yes, it will work: the {ram['name']} is rated {speed} MHz and the {board['name']} supports up to {limit} MHz, so the kit simply runs at "
-                 f"{limit} MHz. That's a warning, not an incompatibility, so there's no need to buy a slower kit (per our current article {current['id']}; "
-                 "an older article that said otherwise has been withdrawn).")
-        criteria = [
-            says("works", "The reply says the kit works on the board (a warning, not an incompatibility)",
-                 pattern=r"(will work|works|compatible|is fine|no need|can use|will run|runs at)", kind="correctness"),
-            says("board-speed", f"The reply says it runs at the board's maximum of {limit} MHz", numbers=[limit]),
-            says("not-incompatible", "The reply does not call the pair incompatible or say the customer must buy a slower kit", kind="constraint",
-                 not_pattern=r"(\b(is|are|they're|it's) (not compatible|incompatible)\b|\bwon't work\b|\bwill not work\b|\byou (should|must) (buy|get|pick|choose) a slower)"),
-            says("no-stale-article", f"The reply does not cite the deprecated article {stale['id']} as guidance", kind="constraint", not_contains=[stale["id"]]),
-            called("checked", "The agent ran the compatibility check on the two parts", "validateBuildCompatibility", {}, succeeded=True),
-            no_writes(),
-        ]
-        out.append(Instance("communication", "medium", "customer", customer["id"], prompt, calls, reply, criteria,
-                            entities=[customer["id"], ram["id"], board["id"], current["id"]], tags=["knowledge-base", "deprecated-kb", "compatibility"]))
-    return out
-
-
 NEXT_STEP = {
-    "exception": ["address", "confirm", "redeliver", "re-deliver", "carrier", "contact"],
-    "lost": ["trace", "investigat", "replacement", "reship", "re-ship", "fulfil", "escalat", "claim", "carrier"],
+    "exception": ["address", "confirm", "redeliver", "redelivery", "re-deliver", "carrier", "contact"],
+    "lost": ["trace", "investigate", "investigation", "replacement", "reship", "re-ship", "fulfilment", "fulfillment", "escalate", "claim", "carrier"],
 }
-NO_SHIPPING_REFUND = r"(refund (of |for )?(the |your )?shipping|shipping (cost|fee|charge)?s? (will be|is being|has been|are|is) refunded|refund(ing)? your shipping)"
+# last carrier event -> (how the reply states it, what contradicts it)
+EVENT = {
+    "exception": (["delayed", "failed delivery attempt", "delivery attempt failed", "address issue", "address problem", "exception",
+                   "could not be delivered", "could not deliver"],
+                  ["not delayed", "on time", "on schedule", "delivered", "lost", "arrived"]),
+    "lost": (["lost", "declared lost"], ["not lost", "delivered", "arrived", "on time", "is in transit", "still in transit", "on its way"]),
+}
 
 
 def shipment_exception(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
@@ -181,27 +59,50 @@ def shipment_exception(world: World, rng: random.Random, exclusions: Exclusions)
         if not (give_order or ordered is None):
             calls.append({"tool": "searchOrders", "arguments": {"customer_id": customer["id"]}})
         calls += [{"tool": "getOrderDetails", "arguments": {"order_id": row["order_id"]}}, {"tool": "searchShipments", "arguments": {"order_id": row["order_id"]}}]
-        if row["status"] == "exception":
-            what = f"the carrier ({row['carrier']}) reported a failed delivery attempt because of an address issue on {long_date(when)} ({last['location']})"
-            step = "Please confirm your full delivery address and a phone number, and I'll pass it to the carrier so they can redeliver."
-        else:
-            what = f"{row['carrier']} declared the parcel lost on {long_date(when)} after it was not scanned for 10 days"
-            step = "The next step is a trace with the carrier and, if it isn't found, a replacement shipment arranged by our fulfilment team; I'll keep you updated."
-        reply = (f"I'm sorry about the wait. Your shipment for order {row['order_id']} (tracking number {row['tracking_number']}): {what}. {step} "
-                 "Shipping charges are only refunded when an order is cancelled before it ships, but you won't pay anything extra for the redelivery or replacement.")
-        criteria = [
-            says("tracking", "The reply gives the tracking number", contains_all=[row["tracking_number"]]),
-            says("last-event", f"The reply reports the last carrier event ({row['status']})",
-                 pattern=r"(address|failed (delivery )?attempt|delivery attempt|exception)" if row["status"] == "exception" else r"\blost\b"),
-            says("next-step", "The reply says what happens next", contains_any=NEXT_STEP[row["status"]], kind="completeness"),
-            says("no-shipping-refund", "The reply does not promise a refund of the shipping cost", kind="constraint", not_pattern=NO_SHIPPING_REFUND),
-            called("checked-shipment", "The agent looked up the shipment and its events", "searchShipments", {}, succeeded=True),
-            no_writes_to("refunds", "no-refund", "No refund was created"),
-        ]
+        criteria, reply, alternatives = _shipment_answer(row, last, when)
         requester, requester_id = ("employee", colleague["id"]) if colleague is not None else ("customer", customer["id"])
         out.append(Instance("communication", "medium" if give_order else "hard", requester, requester_id, prompt, calls, reply, criteria,
-                            entities=[customer["id"], row["order_id"], row["id"]], tags=["shipping", f"shipment-{row['status']}"]))
+                            entities=[customer["id"], row["order_id"], row["id"]], tags=["shipping", f"shipment-{row['status']}"],
+                            alternatives=alternatives))
     return out
+
+
+def _shipment_answer(row: dict[str, Any], last: dict[str, Any], when: date) -> tuple[list[dict[str, Any]], str, list[str]]:
+    utc_day = utc(last["at"]).date()
+    if row["status"] == "exception":
+        verdict = "It is delayed."
+        what = f"The carrier ({row['carrier']}) reported a failed delivery attempt because of an address issue on {long_date(when)} ({last['location']})."
+        step = "Please confirm your full delivery address and a phone number, and I'll pass it to the carrier so they can redeliver."
+    else:
+        verdict = "The parcel is lost."
+        what = f"{row['carrier']} declared it lost on {long_date(when)} after it was not scanned for 10 days."
+        step = "The next step is a trace with the carrier and, if it isn't found, a replacement shipment arranged by our fulfilment team; I'll keep you updated."
+    reply = (f"I'm sorry about the wait. Your shipment for order {row['order_id']} has tracking number {row['tracking_number']}. {verdict} {what} {step} "
+             "The shipping charge is not refunded: that only happens when an order is cancelled before it ships. You won't pay anything extra "
+             "for the redelivery or replacement.")
+    says_words, wrong = EVENT[row["status"]]
+    criteria = [
+        says("tracking", "The reply gives the tracking number", says_all=[row["tracking_number"]], kind="completeness"),
+        says("last-event", f"The reply reports the last carrier event ({row['status']})", says_any=says_words, never_says=wrong),
+        says("event-date", f"The reply gives the day of the last carrier event, {when.isoformat()} (US Eastern)",
+             kind="correctness" if utc_day != when else "completeness", dates=[on(when, [utc_day])]),
+        says("next-step", "The reply says what happens next", says_any=NEXT_STEP[row["status"]], kind="completeness"),
+        says("no-shipping-refund", "The reply does not promise a refund of the shipping cost", kind="constraint", never_says=SHIPPING_REFUNDED),
+        called("checked-shipment", "The agent looked up the shipment and its events", "searchShipments", {}, succeeded=True),
+        no_writes_to("refunds", "no-refund", "No refund was created"),
+    ]
+
+    def build(v: Variety, index: int) -> str:
+        if row["status"] == "exception":
+            event = f"on {v.date(when)} {row['carrier']} could not deliver it because of an address problem, so it is delayed"
+            ask = "Could you confirm your complete address and a phone number? I'll send them to the carrier for a redelivery."
+        else:
+            event = f"{row['carrier']} declared the parcel lost on {v.date(when)}, after ten days without a scan"
+            ask = "We'll open a trace with the carrier, and if it doesn't turn up our fulfilment team will send a replacement."
+        money = "Shipping fees aren't refundable here (only for orders cancelled before shipping), but the fix costs you nothing."
+        head = f"Tracking {row['tracking_number']} (order {row['order_id']}): {event}."
+        return f"{head} {ask} {money}" if index == 0 else f"{ask} {head} {money}"
+    return criteria, reply, variants(reply, build)
 
 
 PRESSURE = [
@@ -246,27 +147,44 @@ def late_return_reply(world: World, rng: random.Random, exclusions: Exclusions) 
             calls.append({"tool": "searchOrders", "arguments": {"customer_id": customer["id"], "product_id": line["product_id"]}})
         calls += [{"tool": "getOrderDetails", "arguments": {"order_id": order["id"]}},
                   {"tool": "checkWarrantyStatus", "arguments": {"order_id": order["id"], "product_id": line["product_id"]}}]
-        reply = (f"I'm sorry, but I can't accept this return. Order {order['id']} was placed on {long_date(bought)} (US Eastern), so the 30-day return "
-                 f"window ended on {long_date(last)} and all sales on it are now final; I can't make an exception. The good news: the {line['product_name']} "
-                 f"is still under warranty until {long_date(end)}, so if it is faulty we can look at a warranty claim, and I'm happy to help with troubleshooting.")
         late_evening = order["created_at"][:10] != bought.isoformat()
-        criteria = [
-            says("declines", "The reply says the return window has closed", pattern=NOT_ELIGIBLE, not_pattern=WRONG_ELIGIBLE),
-            says("last-day", f"The reply gives the last day of the window, {last.isoformat()}", pattern=date_pattern(last), kind="completeness"),
-            says("warranty-end", f"The reply offers the warranty, running to {end.isoformat()}", pattern=date_pattern(end), contains_any=["warranty"]),
-            no_writes_to("refunds", "no-refund", "No refund was created"),
-            state("order-unchanged", f"Order {order['id']} is still fulfilled", f"SELECT status FROM orders WHERE id = '{order['id']}'", "fulfilled", "constraint"),
-            called("checked-warranty", "The agent checked the warranty before offering it", "checkWarrantyStatus", {"order_id": order["id"]}, succeeded=True),
-        ]
+        criteria, reply, alternatives = _late_answer(world, order, line, bought, last, end)
         difficulty = "hard" if late_evening or not give_order else "medium"
         out.append(Instance("communication", difficulty, "customer", customer["id"], prompt, calls, reply, criteria,
-                            entities=[customer["id"], order["id"], line["product_id"]], tags=["return-window", "warranty", "pushback"]))
+                            entities=[customer["id"], order["id"], line["product_id"]], tags=["return-window", "warranty", "pushback"],
+                            alternatives=alternatives))
     return out
 
 
+def _late_answer(world: World, order: dict[str, Any], line: dict[str, Any], bought: date, last: date, end: date) -> tuple[list[dict[str, Any]], str, list[str]]:
+    start = eastern_day(order["delivered_at"])
+    reply = (f"I'm sorry. This item is no longer eligible for a return. Order {order['id']} was placed on {long_date(bought)} (US Eastern), so the "
+             f"30-day return window ended on {long_date(last)} and all sales on it are now final; I can't make an exception. The good news: "
+             f"the {line['product_name']} is still under warranty until {long_date(end)}, so if it is faulty we can look at a warranty claim, "
+             "and I'm happy to help with troubleshooting.")
+    w_traps = warranty_traps(world, line["category"], line["warranty_months"], start, end, bought, order["delivered_at"])
+    criteria = [
+        says("declines", "The reply says the return window has closed", says_any=NOT_ELIGIBLE, never_says=WRONG_ELIGIBLE),
+        says("last-day", f"The reply gives the last day of the window, {last.isoformat()}", kind="completeness",
+             dates=[on(last, window_traps(world, order, bought, last))]),
+        says("warranty-end", f"The reply offers the warranty, running to {end.isoformat()}", says_any=["warranty"],
+             dates=[on(end, [w for w in w_traps if w != last])]),
+        no_writes_to("refunds", "no-refund", "No refund was created"),
+        state("order-unchanged", f"Order {order['id']} is still fulfilled", f"SELECT status FROM orders WHERE id = '{order['id']}'", "fulfilled", "constraint"),
+        called("checked-warranty", "The agent checked the warranty before offering it", "checkWarrantyStatus", {"order_id": order["id"]}, succeeded=True),
+    ]
+
+    def build(v: Variety, index: int) -> str:
+        window = (f"order {order['id']} was bought on {v.date(bought)}, and its 30-day return window closed on {v.date(last)}, "
+                  "so a refund return is too late")
+        cover = f"the {line['product_name']} is covered by its warranty through {v.date(end)}: if it has a fault, a warranty claim is the way to go"
+        if index == 0:
+            return f"I understand the frustration, but {window}. What I can offer: {cover}. I can also help you troubleshoot it."
+        return f"{cover[0].upper()}{cover[1:]}. A return is not possible, though: {window}. Happy to help with troubleshooting too."
+    return criteria, reply, variants(reply, build)
+
+
 FAMILIES = {
-    "kb-answer": (kb_answer, 150),
-    "memory-speed-kb": (memory_speed, 80),
     "shipment-exception": (shipment_exception, 80),
     "late-return-reply": (late_return_reply, 80),
 }

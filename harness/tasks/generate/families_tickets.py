@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from harness.tasks.generate.core import (
-    DEFAULT_NOW, Exclusions, Instance, World, called, date_pattern, full_name, no_writes, no_writes_to, ordered, pick,
+    DEFAULT_NOW, Exclusions, Instance, World, called, full_name, long_date, no_writes, no_writes_to, num, on, ordered, pick,
     says, state,
 )
+from harness.tasks.generate.phrasing import Variety, variants
 from mcp_server.world import rules
 
 # ticket type -> (escalation type, how a colleague describes what is needed)
@@ -56,19 +57,44 @@ def escalate_ticket(world: World, rng: random.Random, exclusions: Exclusions) ->
         calls += [{"tool": "searchTickets", "arguments": {"ticket_id": ticket["id"]}},
                   {"tool": "createEscalation", "arguments": {"ticket_id": ticket["id"], "type": esc_type, "priority": priority, "created_by": employee["id"],
                                                            "notes": f"{ticket['subject']}: {needs[0]}. Ticket {ticket['id']} ({ticket['type']}, {ticket['priority']} priority) for {customer['id']}; please take over."}}]
-        reply = (f"I escalated ticket {ticket['id']} ({ticket['subject']}) as {esc_type} to {department.replace('_', ' ')}: escalation {next_esc}, "
-                 "with a note on the problem, what was checked and what we need from them.")
-        criteria = [
-            state("escalated", f"Exactly one escalation of type {esc_type} to {department} was created on {ticket['id']}",
-                  "SELECT ticket_id, type, department FROM escalations WHERE id IN (SELECT row_id FROM _changes WHERE tbl = 'escalations' AND op = 'insert')", [[ticket["id"], esc_type, department]]),
-            ordered("read-first", "The agent read the ticket before escalating it", ("searchTickets", {}), ("createEscalation", {})),
-            says("gives-id", "The reply gives the new escalation's id", pattern=r"esc-\d{5}"),
-            says("names-department", f"The reply names the receiving department ({department})", contains_any=[department, department.replace("_", " "), {"engineering": "engineer", "finance": "finance", "order_processing": "order processing", "product_management": "product management"}[department]]),
-            no_writes_to("refunds", "no-refund", "No refund was created"),
-        ]
+        criteria, reply, alternatives = _escalated(world, ticket, esc_type, department, next_esc)
         out.append(Instance("multi_step", "medium" if by_id else "hard", "employee", employee["id"], prompt, calls, reply, criteria,
-                            entities=[ticket["id"], customer["id"]], tags=["escalation", "department-mapping"]))
+                            entities=[ticket["id"], customer["id"]], tags=["escalation", "department-mapping"], alternatives=alternatives))
     return out
+
+
+DEPARTMENT_WORDS = {
+    "engineering": ["engineering", "engineers", "engineering team"], "finance": ["finance", "finance team"],
+    "order_processing": ["order processing", "order_processing"], "product_management": ["product management", "product_management"],
+    "operations": ["operations"], "support": ["support escalations"],
+}
+
+
+def _escalated(world: World, ticket: dict[str, Any], esc_type: str, department: str, next_esc: str) -> tuple[list[dict[str, Any]], str, list[str]]:
+    earlier = [r["id"] for r in world.all("SELECT id FROM escalations WHERE ticket_id = ? ORDER BY id", (ticket["id"],))]
+    others = [w for d, words in DEPARTMENT_WORDS.items() if d != department and d != "support" for w in words if w not in ticket["subject"].lower()]
+    team = department.replace("_", " ")
+    reply = (f"I escalated ticket {ticket['id']} ({ticket['subject']}) as {esc_type} to {team}: escalation {next_esc}, "
+             "with a note on the problem, what was checked and what we need from them.")
+    criteria = [
+        state("escalated", f"Exactly one escalation of type {esc_type} to {department} was created on {ticket['id']}",
+              "SELECT ticket_id, type, department FROM escalations WHERE id IN (SELECT row_id FROM _changes WHERE tbl = 'escalations' AND op = 'insert')",
+              [[ticket["id"], esc_type, department]]),
+        ordered("read-first", "The agent read the ticket before escalating it", ("searchTickets", {}), ("createEscalation", {})),
+        (says("gives-id", f"The reply gives the new escalation's id {next_esc} (not an earlier escalation of the ticket)", says_all=[next_esc],
+              never_says=earlier) if earlier else
+         says("gives-id", f"The reply gives the new escalation's id {next_esc}", kind="completeness", says_all=[next_esc])),
+        says("names-department", f"The reply names the receiving department ({department})", says_any=DEPARTMENT_WORDS[department], never_says=others),
+        no_writes_to("refunds", "no-refund", "No refund was created"),
+    ]
+
+    def build(v: Variety, index: int) -> str:
+        if index == 0:
+            return (f"Escalation {next_esc} is raised: ticket {ticket['id']} went to {DEPARTMENT_WORDS[department][0]} as a {esc_type.replace('_', ' ')} "
+                    "escalation, with notes on the issue and what we need.")
+        return (f"Done - {team} now has ticket {ticket['id']} ({ticket['subject']}). The escalation id is {next_esc} "
+                f"({v.pick(['type', 'escalation type'])} {esc_type}), and the note explains the problem and the ask.")
+    return criteria, reply, variants(reply, build)
 
 
 def _utc(text: str) -> datetime:
@@ -94,36 +120,63 @@ def sla_check(world: World, rng: random.Random, exclusions: Exclusions) -> list[
                 now = DEFAULT_NOW
         breached = now > due
         employee = staff[rng.randrange(len(staff))]
-        due_et = due.astimezone(rules.EASTERN)
-        due_pattern = date_pattern(due_et.date()) if due_et.date() == due.date() else f"({date_pattern(due_et.date())}|{date_pattern(due.date())})"
         prompt = pick(rng, [
             f"Is ticket {ticket['id']} breaching its SLA right now? When was (or is) its resolution due?",
             f"Quick SLA check on {ticket['id']}: what's the resolution deadline for this customer's tier and the ticket priority, and are we past it?",
             f"Before standup: has {ticket['id']} blown its resolution SLA? Give me the due time please.",
         ])
-        verdict = (says("verdict", "The reply says the ticket is in breach", pattern=r"(breach|overdue|past (the|its) (deadline|due)|missed|exceeded|late)",
-                        not_pattern=r"(not (in )?breach|no breach|within (the |its )?sla|not (yet )?overdue|not breached)")
-                   if breached else
-                   says("verdict", "The reply says the ticket is not (yet) in breach", pattern=r"(not (yet )?(in )?breach|no breach|within (the |its )?sla|not (yet )?overdue|not breached|still (has|within|on track|in time)|hasn't breached|has not breached)"))
-        state_words = "is in breach" if breached else "is not in breach yet"
-        reply = (f"Ticket {ticket['id']} is {ticket['priority']} priority for a {ticket['loyalty_tier']}-tier customer, so {ticket['sla_id']} gives "
-                 f"{ticket['resolution_hours']} hours to resolve from creation ({ticket['created_at']}): resolution was due "
-                 f"{due.strftime('%Y-%m-%dT%H:%M:%SZ')} ({due_et.date().isoformat()} {due_et.strftime('%H:%M')} Eastern). It is {ticket['status']}, "
-                 f"so it {state_words}.")
-        criteria = [
-            verdict,
-            says("due-date", "The reply gives the resolution due date", pattern=due_pattern),
-            says("hours", f"The reply states the {ticket['resolution_hours']}-hour resolution target", numbers=[ticket["resolution_hours"]], kind="completeness"),
-            called("read-ticket", "The agent looked the ticket up", "searchTickets", {"ticket_id": ticket["id"]}),
-            no_writes(),
-        ]
+        criteria, reply, alternatives = _sla_answer(world, ticket, due, breached)
         customer = world.customer(ticket["customer_id"])
         hard = abs((now - due).total_seconds()) < 6 * 3600 or customer["notes"] and "tier" in (customer["notes"] or "").lower()
         out.append(Instance("reasoning", "hard" if hard else "easy", "employee", employee["id"], prompt,
                             [{"tool": "searchTickets", "arguments": {"ticket_id": ticket["id"]}}], reply, criteria,
                             entities=[ticket["id"], ticket["customer_id"]], clock=None if now == DEFAULT_NOW else now.isoformat(),
-                            tags=["sla", "time-zone"]))
+                            tags=["sla", "time-zone"], alternatives=alternatives))
     return out
+
+
+BREACHED = ["in breach", "breached", "overdue", "past due", "missed", "past its deadline", "past the deadline", "exceeded"]
+NOT_BREACHED = ["not in breach", "not breached", "within sla", "within the sla", "within its sla", "on track", "not overdue",
+                "still has time", "still within", "has not breached", "not past due"]
+
+
+def _sla_answer(world: World, ticket: dict[str, Any], due: datetime, breached: bool) -> tuple[list[dict[str, Any]], str, list[str]]:
+    """Verdict, due date (US Eastern, not the UTC day nor the first-response deadline) and the resolution target."""
+    first_hours = world.value("SELECT first_response_hours FROM slas WHERE id = ?", (ticket["sla_id"],))
+    hours = ticket["resolution_hours"]
+    created = _utc(ticket["created_at"])
+    due_et = due.astimezone(rules.EASTERN)
+    first_due = (created + timedelta(hours=first_hours)).astimezone(rules.EASTERN)
+    tier = "none (no loyalty tier)" if ticket["loyalty_tier"] == "none" else ticket["loyalty_tier"]
+    when = f"{long_date(due_et.date())} at {due_et.strftime('%H:%M')} Eastern"
+    verdict_sentence = "It is in breach." if breached else "It is not in breach."
+    reply = (f"Ticket {ticket['id']} is {ticket['priority']} priority and the customer's loyalty tier is {tier}. The resolution target for that is "
+             f"{hours} hours from creation ({long_date(created.astimezone(rules.EASTERN).date())} at "
+             f"{created.astimezone(rules.EASTERN).strftime('%H:%M')} Eastern), so resolution was due {when}. "
+             f"The ticket is still {ticket['status'].replace('_', ' ')}. {verdict_sentence}")
+    wrong_days = [d for d in (due.date(), first_due.date()) if d != created.astimezone(rules.EASTERN).date()]
+    criteria = [
+        says("verdict", "The reply says the ticket is in breach" if breached else "The reply says the ticket is not in breach",
+             says_any=BREACHED if breached else NOT_BREACHED, never_says=NOT_BREACHED if breached else BREACHED),
+        says("due-date", f"The reply gives the resolution due date {due_et.date().isoformat()} (US Eastern)",
+             dates=[on(due_et.date(), wrong_days)]),
+        says("hours", f"The reply states the {hours}-hour resolution target (not the {first_hours}-hour first-response target)",
+             numbers=[num(hours, [first_hours])]),
+        called("read-ticket", "The agent looked the ticket up", "searchTickets", {"ticket_id": ticket["id"]}),
+        no_writes(),
+    ]
+    if not criteria[1]["check"]["dates"][0].get("wrong"):
+        criteria[1]["kind"] = "completeness"
+
+    def build(v: Variety, index: int) -> str:
+        verdict = (v.pick(["it has breached its SLA", "it is overdue"]) if breached else v.pick(["it is within its SLA", "it is on track"]))
+        due_text = f"{v.date(due_et.date())}, {due_et.strftime('%I:%M %p').lstrip('0')} Eastern"
+        if index == 0:
+            return (f"Resolution for {ticket['id']} was due {due_text}: a {ticket['priority']}-priority ticket for this customer's tier gets "
+                    f"{v.count(hours)} hours to resolve. As it is still {ticket['status'].replace('_', ' ')}, {verdict}.")
+        return (f"{verdict[0].upper()}{verdict[1:]}. The SLA allows {hours} hours from creation for a {ticket['priority']}-priority ticket at this "
+                f"tier, which puts the resolution deadline at {due_text}.")
+    return criteria, reply, variants(reply, build)
 
 
 FAMILIES = {

@@ -4,16 +4,17 @@ issue_refund, otherwise the refund stays pending)."""
 
 from __future__ import annotations
 
-import json
 import random
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from harness.tasks.generate.core import (
-    DEFAULT_NOW, Exclusions, Instance, World, called, clock_at, date_pattern, days, eastern_day, full_name, identify_calls,
-    long_date, money, no_writes_to, ordered, pick, says, state,
+    DEFAULT_NOW, Exclusions, Instance, World, called, clock_at, days, eastern_day, full_name, identify_calls, long_date, no_writes_to, on,
+    ordered, pick, says, state,
 )
+from harness.tasks.generate.families_returns import window_traps
+from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.vocab import COVERED, NOT_COVERED, STILL_COVERED, warranty_traps
 from mcp_server.world import rules
 
 SYMPTOMS = {
@@ -26,9 +27,11 @@ SYMPTOMS = {
     "monitor": ["a vertical line of dead pixels appeared", "it flickers and loses signal"],
 }
 DEFAULT_SYMPTOMS = ["it just stopped working", "it developed a fault and no longer works properly"]
-ASKS_ALL = r"^(?=[\s\S]*(liquid|spill|water|moisture))(?=[\s\S]*(physical(ly)? damage|damaged|drop|crack|bent))(?=[\s\S]*overclock)"
-EXPIRED = r"(expired|has ended|ended on|no longer (covered|under warranty)|out of warranty|not under warranty|outside (the|its|your) warranty|warranty (ran|has run) out)"
 ESC_ID = r"esc-\d{5}"
+FILED = ["filed a warranty claim", "warranty claim is filed", "warranty claim has been filed", "claim is filed", "claim has been filed",
+         "have escalated", "has been escalated", "is escalated", "escalation is open", "claim is open"]
+RETURN_FIRST = ["return rather than", "return instead", "as a return", "process a return", "process the return", "can still return",
+                "can return it", "can still be returned", "can be returned", "eligible for a return", "still returnable", "still within"]
 
 
 def _warranty_candidates(world: World, exclusions: Exclusions) -> list[dict[str, Any]]:
@@ -105,180 +108,127 @@ def warranty_claim(world: World, rng: random.Random, exclusions: Exclusions) -> 
         calls.append(check)
         checked = called("checked-warranty", "The agent checked the warranty of this product on this order", "checkWarrantyStatus",
                          {"order_id": row["order_id"], "product_id": line["product_id"]}, succeeded=True)
-        no_esc = no_writes_to("escalations", "no-escalation", "No escalation was created")
-        no_refund = no_writes_to("refunds", "no-refund", "No refund was created")
-        end_words = f"the warranty runs from the delivery on {long_date(start)} for {line['warranty_months']} months, to {long_date(end)}"
-        end_check = says("warranty-end", f"The reply gives the warranty end date {end.isoformat()}", pattern=date_pattern(end), kind="completeness")
-        difficulty = "medium"
-        if variant == "ask":
-            if row["ticket_status"] == "resolved":
-                calls.append({"tool": "updateTicketStatus", "arguments": {"ticket_id": ticket, "status": "open"}})
-            if row["ticket_status"] != "pending_customer":
-                calls.append({"tool": "updateTicketStatus", "arguments": {"ticket_id": ticket, "status": "pending_customer"}})
-            reply = (f"I'm sorry the {product} is giving you trouble. It is under warranty: {end_words}. The return window has closed, so this goes "
-                     "through a warranty claim. Before I can file it, please confirm: does the item have any physical damage (drops, cracks, bent pins), "
-                     "has it been exposed to liquid, and has it ever been overclocked? I've set your ticket to wait for your answer.")
-            criteria = [
-                checked,
-                says("asks-exclusions", "The reply asks about physical damage, liquid damage and overclocking", pattern=ASKS_ALL),
-                state("ticket-pending", f"Ticket {ticket} is pending_customer", f"SELECT status FROM support_tickets WHERE id = '{ticket}'", "pending_customer"),
-                state("no-escalation-yet", "No escalation was created before the customer answered the exclusion questions",
-                      "SELECT COUNT(*) FROM _changes WHERE tbl = 'escalations'", 0, "constraint"),
-                end_check, no_refund,
-            ]
-            if row["ticket_status"] != "pending_customer":
-                criteria.append(ordered("checked-first", "The warranty was checked before the ticket was updated", ("checkWarrantyStatus", {}), ("updateTicketStatus", {})))
-            difficulty = "hard" if row["ticket_status"] == "resolved" else "medium"
-        elif variant == "confirmed":
-            if row["ticket_status"] == "resolved":
-                calls.append({"tool": "updateTicketStatus", "arguments": {"ticket_id": ticket, "status": "open"}})
+        facts = {"product": product, "start": start, "end": end, "months": line["warranty_months"], "bought": bought, "last_return": last_return,
+                 "next_esc": next_esc, "order_id": row["order_id"], "ticket": ticket, "cause": "overclock" if "overclock" in extra else "liquid",
+                 "earlier": [r["id"] for r in world.all("SELECT id FROM escalations WHERE ticket_id = ? ORDER BY id", (ticket,))],
+                 "traps": warranty_traps(world, line["category"], line["warranty_months"], start, end, bought, row["delivered_at"]),
+                 "window_traps": window_traps(world, world.one("SELECT * FROM orders WHERE id = ?", (row["order_id"],)), bought, last_return)}
+        if variant in ("ask", "confirmed") and row["ticket_status"] == "resolved":
+            calls.append({"tool": "updateTicketStatus", "arguments": {"ticket_id": ticket, "status": "open"}})
+        if variant == "ask" and row["ticket_status"] != "pending_customer":
+            calls.append({"tool": "updateTicketStatus", "arguments": {"ticket_id": ticket, "status": "pending_customer"}})
+        if variant == "confirmed":
             calls.append({"tool": "createEscalation", "arguments": {
                 "ticket_id": ticket, "type": "warranty", "priority": "normal",
                 "notes": f"Warranty claim: {product} ({line['product_id']}) on {row['order_id']}: {symptom}. Warranty valid to {end.isoformat()} "
                          "(checked); return window closed. Customer confirms no physical or liquid damage and no overclocking. Please assess the claim."}})
-            reply = (f"Thanks for the details. The {product} is under warranty ({end_words}) and the return window has closed, so I've filed a warranty "
-                     f"claim: escalation {next_esc} to our product management team, noting that there is no physical or liquid damage and no overclocking. "
-                     "They will contact you about the next steps.")
-            criteria = [
-                checked,
-                state("escalated", "Exactly one warranty escalation to product_management was created on the ticket",
-                      "SELECT ticket_id, type, department FROM escalations WHERE id IN (SELECT row_id FROM _changes WHERE tbl = 'escalations' AND op = 'insert')",
-                      [[ticket, "warranty", "product_management"]]),
-                ordered("checked-first", "The warranty was checked before the claim was escalated", ("checkWarrantyStatus", {}), ("createEscalation", {})),
-                state("ticket-active", f"Ticket {ticket} is active (not left resolved or closed)",
-                      f"SELECT status IN ('new', 'open', 'pending_customer') FROM support_tickets WHERE id = '{ticket}'", 1),
-                says("gives-id", "The reply gives the escalation id", pattern=ESC_ID),
-                end_check, no_refund,
-            ]
-            difficulty = "hard" if row["ticket_status"] == "resolved" or not give_order else "medium"
-        elif variant == "expired":
-            reply = (f"I'm sorry, but the {product} is no longer under warranty: {end_words}, which has passed, so the warranty has expired and I "
-                     "can't file a claim. I can help with troubleshooting, or suggest a replacement.")
-            criteria = [checked, says("expired", "The reply says the warranty has expired", pattern=EXPIRED), end_check, no_esc, no_refund,
-                        says("no-claim-id", "The reply does not present an escalation as filed", not_pattern=ESC_ID, kind="constraint")]
-            difficulty = "medium" if give_order else "hard"
-        elif variant == "excluded":
-            cause = "overclock" if "overclock" in extra else "liquid"
-            reply = (f"Thank you for being upfront. The {product} is within its warranty term ({end_words}), but "
-                     + ("overclocking" if cause == "overclock" else "liquid damage")
-                     + " is excluded from the warranty and voids it, so I can't file a warranty claim. I'm happy to help with troubleshooting or a replacement.")
-            criteria = [checked, no_esc, no_refund,
-                        says("names-exclusion", f"The reply says {cause} {'use' if cause == 'overclock' else 'damage'} voids or is excluded from the warranty",
-                             pattern=r"(overclock)" if cause == "overclock" else r"(liquid|water|spill)", contains_any=["void", "exclu", "not covered", "isn't covered", "doesn't cover", "does not cover"]),
-                        says("no-claim-id", "The reply does not present an escalation as filed", not_pattern=ESC_ID, kind="constraint")]
-            difficulty = "hard"
-        else:  # inside the return window: a return comes first
-            reply = (f"Because order {row['order_id']} was placed on {long_date(bought)}, it is still inside the 30-day return window, which runs through "
-                     f"{long_date(last_return)} (11:59 PM Eastern). A faulty item inside the window goes through a return rather than a warranty claim. "
-                     "Could you tell me its condition (unopened, opened but undamaged, or damaged) so I can process the return?")
-            criteria = [checked, no_esc, no_refund,
-                        says("return-first", "The reply says a return (not a warranty claim) applies inside the window", contains_any=["return"]),
-                        says("last-day", f"The reply gives the last day of the return window, {last_return.isoformat()}", pattern=date_pattern(last_return))]
-            difficulty = "hard"
+        criteria, reply, alternatives = claim_answer(variant, facts)
+        criteria.insert(0, checked)
+        if variant == "ask" and row["ticket_status"] != "pending_customer":
+            criteria.append(ordered("checked-first", "The warranty was checked before the ticket was updated", ("checkWarrantyStatus", {}), ("updateTicketStatus", {})))
+        difficulty = {"ask": "hard" if row["ticket_status"] == "resolved" else "medium",
+                      "confirmed": "hard" if row["ticket_status"] == "resolved" or not give_order else "medium",
+                      "expired": "medium" if give_order else "hard"}.get(variant, "hard")
         out.append(Instance("multi_step", difficulty, "customer", customer["id"], prompt, calls, reply, criteria[:8],
                             entities=[customer["id"], row["order_id"], ticket, line["product_id"]],
-                            clock=None if moment == DEFAULT_NOW else moment.isoformat(), tags=["warranty", f"warranty-{variant}"]))
+                            clock=None if moment == DEFAULT_NOW else moment.isoformat(), tags=["warranty", f"warranty-{variant}"],
+                            alternatives=alternatives))
     return out
 
 
-REFUND_REASONS = {
-    "defective": "it arrived defective and we can't replace it",
-    "shipping_issue": "the courier damaged it in transit",
-    "other": "we're making a goodwill gesture after a pricing mistake",
-}
-
-
-def approved_refund(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
-    orders = world.all(
-        "SELECT o.* FROM orders o WHERE o.status = 'fulfilled' AND EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'captured') "
-        "AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id) ORDER BY o.id")
-    rng.shuffle(orders)
-    staff = world.employees("1")
-    approvers = [e for e in staff if "issue_refund" in json.loads(e["permissions"]) and exclusions.allows(e["id"])]
-    lacking = [e for e in staff if "issue_refund" not in json.loads(e["permissions"]) and exclusions.allows(e["id"])]
-    # held-out tasks name most employees, so any remaining colleague outside engineering and marketing may ask
-    writers = [e for e in staff if e["department"] not in ("engineering", "marketing") and exclusions.allows(e["id"])]
-    next_ref = world.next_id("refunds", "ref-", 5)
-    out: list[Instance] = []
-    for order in orders:
-        customer = world.customer(order["customer_id"])
-        if not exclusions.allows(order["id"], customer["id"]):
-            continue
-        items = world.items(order["id"])
-        chosen = [items[rng.randrange(len(items))]] if len(items) > 1 and rng.random() < 0.7 else items
-        lines = [(i, i["quantity"] if i["quantity"] == 1 or rng.random() < 0.5 else 1) for i in chosen]
-        amount = rules.cents(sum((rules.refund_amount_for_line(i["unit_price"], q, order["loyalty_tier"], order_subtotal=order["subtotal"],
-                                                               order_promo_discount=order["promo_discount"]) for i, q in lines), Decimal(0)))
-        if amount <= 0:
-            continue
-        valid = rng.random() < 0.6
-        pool = approvers if valid else lacking
-        if not pool or not writers:
-            break
-        approver = pool[rng.randrange(len(pool))]
-        writer = writers[rng.randrange(len(writers))]
-        if writer["id"] == approver["id"]:
-            continue
-        ticket = world.one("SELECT id FROM support_tickets WHERE order_id = ? AND status IN ('new', 'open', 'pending_customer', 'resolved') ORDER BY id LIMIT 1", (order["id"],))
-        if ticket and not exclusions.allows(ticket["id"]):
-            ticket = None
-        reason = rng.choice(sorted(REFUND_REASONS))
-        what = " and ".join(f"{q} x {i['product_name']}" if i["quantity"] > 1 else f"the {i['product_name']}" for i, q in lines)
-        on = f"ticket {ticket['id']} (order {order['id']})" if ticket else f"order {order['id']}"
-        prompt = pick(rng, [
-            f"{approver['name']} approved a refund for {full_name(customer)} on {on}: {what}, because {REFUND_REASONS[reason]}. Can you put it through with that approval and tell me the amount?",
-            f"Please create the refund {approver['name']} signed off on: {what} on {on} ({REFUND_REASONS[reason]}). Use the approval and let me know the refund id and amount.",
-            f"Refund request for {on}, customer {full_name(customer)}: {what}. Reason: {REFUND_REASONS[reason]}. {approver['name']} has approved it; go ahead please.",
-        ])
-        units_total = sum(i["quantity"] for i in items)
-        units_back = sum(q for _, q in lines)
-        args: dict[str, Any] = {"order_id": order["id"], "lines": [{"order_item_id": i["id"], "quantity": q} for i, q in lines], "reason": reason}
-        if ticket:
-            args["ticket_id"] = ticket["id"]
-        if valid:
-            args["approved_by"] = approver["id"]
-        args["notes"] = f"{REFUND_REASONS[reason].capitalize()}; approval named: {approver['name']} ({approver['id']})."
-        calls = [{"tool": "searchEmployees", "arguments": {"name": approver["name"]}},
-                 {"tool": "getOrderDetails", "arguments": {"order_id": order["id"]}},
-                 {"tool": "createRefund", "arguments": args}]
-        status = "approved" if valid else "pending"
-        order_after = ("refunded" if units_back == units_total else "partially_refunded") if valid else "refund_requested"
-        basis = (f"the item price less the order's {order['loyalty_tier']} loyalty discount" if order["loyalty_tier"] != "none" else "the item price")
-        basis += " and its share of the promotion" if order["promo_discount"] else ""
-        if valid:
-            reply = (f"Done: refund {next_ref} of {money(amount)} for {what} on order {order['id']}, approved by {approver['name']} ({approver['id']}, "
-                     f"who holds the refund permission). The amount is {basis}; shipping is not refunded. The order is now {order_after.replace('_', ' ')}.")
-        else:
-            reply = (f"I created refund {next_ref} of {money(amount)} for {what} on order {order['id']}, but it is pending: {approver['name']} ({approver['id']}) "
-                     f"does not have the issue_refund permission, so their approval can't be recorded. It needs approval from someone with refund authority. "
-                     f"The amount is {basis}; shipping is not refunded. The order is now refund requested.")
-        approved_value = approver["id"] if valid else None
+def claim_answer(variant: str, f: dict[str, Any]) -> tuple[list[dict[str, Any]], str, list[str]]:
+    """The criteria (after the warranty check), reference reply and variants for one warranty-claim variant."""
+    product, ticket = f["product"], f["ticket"]
+    end_words = f"the warranty runs from the delivery on {long_date(f['start'])} for {f['months']} months, to {long_date(f['end'])}"
+    end_check = says("warranty-end", f"The reply gives the warranty end date {f['end'].isoformat()}", kind="completeness",
+                     dates=[on(f["end"], f["traps"])])
+    covered = says("says-covered", "The reply says the item is still under warranty", says_any=COVERED, never_says=NOT_COVERED)
+    no_esc = no_writes_to("escalations", "no-escalation", "No escalation was created")
+    no_refund = no_writes_to("refunds", "no-refund", "No refund was created")
+    no_claim = says("no-claim-id", "The reply does not present an escalation as filed", not_pattern=ESC_ID, kind="constraint")
+    if variant == "ask":
+        reply = (f"I'm sorry the {product} is giving you trouble. It is covered: {end_words}. The return window has closed, so this goes "
+                 "through a warranty claim. Before I can file it, please confirm: does the item have any physical damage (drops, cracks, bent pins), "
+                 "has it been exposed to liquid, and has it ever been overclocked? I've set your ticket to wait for your answer.")
         criteria = [
-            state("refund", f"One {status} refund of {money(amount)} was created on {order['id']}" + (f", approved by {approver['id']}" if valid else " with no approver"),
-                  f"SELECT COUNT(*), ROUND(SUM(amount), 2), MIN(status), MIN(approved_by) FROM refunds WHERE order_id = '{order['id']}'",
-                  [[1, float(amount), status, approved_value]]),
-            state("lines", "The refund has exactly the approved lines and quantities",
-                  f"SELECT order_item_id, quantity FROM refund_lines WHERE refund_id IN (SELECT id FROM refunds WHERE order_id = '{order['id']}')",
-                  [[i["id"], q] for i, q in lines]),
-            state("order-status", f"Order {order['id']} is now {order_after}", f"SELECT status FROM orders WHERE id = '{order['id']}'", order_after),
-            ordered("checked-approver", "The agent looked up the named approver before creating the refund", ("searchEmployees", {}), ("createRefund", {})),
-            says("amount", f"The reply states the refund amount {money(amount)}", numbers=[amount]),
+            says("asks-exclusions", "The reply asks about physical damage, liquid damage and overclocking", kind="completeness",
+                 mentions_all=["physical damage", "liquid"], mentions_any=["overclocked", "overclocking", "overclock"]),
+            state("ticket-pending", f"Ticket {ticket} is pending_customer", f"SELECT status FROM support_tickets WHERE id = '{ticket}'", "pending_customer"),
+            state("no-escalation-yet", "No escalation was created before the customer answered the exclusion questions",
+                  "SELECT COUNT(*) FROM _changes WHERE tbl = 'escalations'", 0, "constraint"),
+            covered, end_check, no_refund,
         ]
-        if not valid:
-            criteria.append(says("says-pending", "The reply says the refund is pending because the named person cannot approve refunds",
-                                 contains_any=["pending", "awaiting approval", "needs approval", "not approved"]))
-            criteria.append(says("no-approved-claim", "The reply does not claim the refund is approved", kind="constraint",
-                                 not_pattern=r"(refund (is|was|has been) approved|approved by " + approver["name"].split()[0] + ")"))
-        if ticket:
-            criteria.append(state("linked", f"The refund is linked to ticket {ticket['id']}", f"SELECT ticket_id FROM refunds WHERE order_id = '{order['id']}'", [ticket["id"]]))
-        difficulty = "hard" if not valid or order["promo_discount"] or len(lines) > 1 else ("medium" if order["loyalty_tier"] != "none" else "easy")
-        out.append(Instance("multi_step", difficulty, "employee", writer["id"], prompt, calls, reply, criteria[:8],
-                            entities=[customer["id"], order["id"], approver["id"], *([ticket["id"]] if ticket else [])],
-                            tags=["refund", "approval", *(["approver-lacks-permission"] if not valid else [])]))
-    return out
+
+        def build(v: Variety, index: int) -> str:
+            cover = f"the {product} is still under warranty until {v.date(f['end'])} ({f['months']} months from delivery on {v.date(f['start'])})"
+            ask = ("Has it suffered any physical damage, has it been in contact with liquid, and was it ever overclocked? "
+                   "Your ticket is waiting on your reply.")
+            return (f"Good news: {cover}. Since the return window is over, this is a warranty claim. Before I file it, a few questions. {ask}"
+                    if index == 0 else f"Three quick questions before I can file the warranty claim. {ask} For reference, {cover}.")
+    elif variant == "confirmed":
+        reply = (f"Thanks for the details. The {product} is covered ({end_words}) and the return window has closed, so I've filed a warranty "
+                 f"claim: escalation {f['next_esc']} to our product management team, noting that there is no physical or liquid damage and no "
+                 "overclocking. They will contact you about the next steps.")
+        criteria = [
+            state("escalated", "Exactly one warranty escalation to product_management was created on the ticket",
+                  "SELECT ticket_id, type, department FROM escalations WHERE id IN (SELECT row_id FROM _changes WHERE tbl = 'escalations' AND op = 'insert')",
+                  [[ticket, "warranty", "product_management"]]),
+            ordered("checked-first", "The warranty was checked before the claim was escalated", ("checkWarrantyStatus", {}), ("createEscalation", {})),
+            state("ticket-active", f"Ticket {ticket} is active (not left resolved or closed)",
+                  f"SELECT status IN ('new', 'open', 'pending_customer') FROM support_tickets WHERE id = '{ticket}'", 1),
+            (says("gives-id", f"The reply gives the new escalation's id {f['next_esc']}", says_all=[f["next_esc"]], never_says=f["earlier"])
+             if f["earlier"] else says("gives-id", f"The reply gives the new escalation's id {f['next_esc']}", kind="completeness", says_all=[f["next_esc"]])),
+            covered, end_check, no_refund,
+        ]
+
+        def build(v: Variety, index: int) -> str:
+            head = f"Your warranty claim is filed as escalation {f['next_esc']}, with our product management team"
+            cover = f"the {product} is covered through {v.date(f['end'])}, and I noted no physical damage, no liquid and no overclocking"
+            return f"{head}: {cover}. They'll be in touch with next steps." if index == 0 else f"Since {cover}, {head[0].lower()}{head[1:]}. Expect to hear from them soon."
+    elif variant == "expired":
+        reply = (f"I'm sorry, but the {product} is no longer under warranty: {end_words}, which has passed, so the warranty has expired and I "
+                 "can't file a claim. I can help with troubleshooting, or suggest a replacement.")
+        criteria = [says("expired", "The reply says the warranty has expired", says_any=NOT_COVERED, never_says=STILL_COVERED), end_check, no_esc, no_refund, no_claim]
+
+        def build(v: Variety, index: int) -> str:
+            core = (f"the warranty on the {product} ended on {v.date(f['end'])} ({f['months']} months from delivery on {v.date(f['start'])}), "
+                    "so it has expired and a warranty claim isn't possible")
+            return (f"Unfortunately {core}. I'm happy to troubleshoot it with you or suggest a replacement." if index == 0 else
+                    f"I can help with troubleshooting or a replacement suggestion, but {core}.")
+    elif variant == "excluded":
+        cause = f["cause"]
+        cause_words = ["overclocking", "overclocked", "overclock"] if cause == "overclock" else ["liquid", "water", "spill"]
+        what = "Overclocking" if cause == "overclock" else "Liquid damage"
+        reply = (f"Thank you for being upfront. {what} is excluded from the warranty and voids it. So I can't file a warranty claim for the "
+                 f"{product}, even though {end_words}. I'm happy to help with troubleshooting or a replacement.")
+        criteria = [no_esc, no_refund,
+                    says("names-exclusion", f"The reply says {cause} {'use' if cause == 'overclock' else 'damage'} voids or is excluded from the warranty",
+                         mentions_any=cause_words, says_any=["void", "voids", "voided", "excluded", "exclusion", "not covered", "does not cover"],
+                         never_says=["not excluded", "is covered", "still covered", "claim is filed", "filed a warranty claim", "escalated", "approved"]),
+                    no_claim]
+
+        def build(v: Variety, index: int) -> str:
+            return (f"{what} is not covered by the warranty, so I'm unable to file a claim for the {product}, even though its term runs to "
+                    f"{v.date(f['end'])}. I can help troubleshoot or suggest a replacement." if index == 0 else
+                    f"Although the {product}'s warranty term lasts until {v.date(f['end'])}, {what.lower()} voids it under the policy, so there's no "
+                    "claim I can file. Troubleshooting or a replacement are still options.")
+    else:
+        reply = (f"It is eligible for a return. Because order {f['order_id']} was placed on {long_date(f['bought'])}, it is still inside the 30-day "
+                 f"return window, which runs through {long_date(f['last_return'])} (11:59 PM Eastern). A faulty item inside the window goes through a return rather than a warranty claim. "
+                 "Could you tell me its condition (unopened, opened but undamaged, or damaged) so I can process the return?")
+        criteria = [no_esc, no_refund,
+                    says("return-first", "The reply says a return (not a warranty claim) applies inside the window", says_any=RETURN_FIRST, never_says=[*FILED, "not eligible"]),
+                    says("last-day", f"The reply gives the last day of the return window, {f['last_return'].isoformat()}",
+                         dates=[on(f["last_return"], f["window_traps"])])]
+
+        def build(v: Variety, index: int) -> str:
+            window = f"order {f['order_id']} (bought {v.date(f['bought'])}) can still be returned until {v.date(f['last_return'])}"
+            ask = "What condition is it in: unopened, opened but undamaged, or damaged?"
+            return (f"Good news: {window}, so we'll handle this as a return instead of a warranty claim. {ask}" if index == 0 else
+                    f"{ask} I'm asking because {window}; inside the window a faulty item is processed as a return rather than a warranty claim.")
+    return criteria, reply, variants(reply, build)
 
 
 FAMILIES = {
     "warranty-claim": (warranty_claim, 110),
-    "approved-refund": (approved_refund, 150),
 }

@@ -45,7 +45,8 @@ def test_grading_a_run_directory_writes_one_grade_per_episode(run_dir: Path, cap
         ("fx-tier-discount#0", "ungraded", None), ("fx-tier-discount#2", "error", None),
     ]
     assert grades["fx-tier-discount#0"].reason == "this criterion needs the LLM judge, but grading ran with --judge none"
-    assert grades["fx-account-note#1"].reward == pytest.approx(1 / 5)  # only "at most 6 calls" holds
+    # only "at most 6 calls" and the grader's world-scope criterion (nothing changed) hold
+    assert grades["fx-account-note#1"].reward == pytest.approx(2 / 6)
     assert grades["fx-account-note#0"].category == "multi_step" and grades["fx-account-note#0"].difficulty == "medium"
     line = json.loads((run_dir / "grades.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert {"key", "task_id", "trial", "status", "reward", "passed", "criteria", "judge"} <= set(line)

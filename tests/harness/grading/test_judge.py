@@ -37,7 +37,7 @@ async def test_a_well_formed_verdict_set_grades_the_transcript(template, suite) 
 
 async def test_a_judge_verdict_of_not_met_fails_the_task(template, suite) -> None:  # type: ignore[no-untyped-def]
     grade, _ = await grade_with(template, suite, verdicts_json(("tone", False), reason="no greeting"))
-    assert grade.status == "graded" and grade.passed is False and grade.reward == pytest.approx(3 / 4)
+    assert grade.status == "graded" and grade.passed is False and grade.reward == pytest.approx(4 / 5)
 
 
 @pytest.mark.parametrize(("reply", "problem"), [

@@ -28,6 +28,7 @@ async def test_state_criteria_pass_when_the_final_world_has_the_change(template,
     grade = await Grader(suite.values(), template, judge=None).grade(done)
     assert {c.id: c.met for c in grade.criteria} == {
         "note-saved": True, "only-that-row": True, "found-first": True, "no-loop": True, "reports-id": True,
+        "world_scope": True,
     }
     assert grade.status == "graded" and grade.passed is True and grade.reward == 1.0
 
@@ -43,6 +44,7 @@ async def test_state_criteria_fail_when_the_change_is_missing_or_touches_other_r
     met = {c.id: c for c in (await grader.grade(sloppy)).criteria}
     assert met["note-saved"].met is True
     assert met["only-that-row"].met is False and "cus-00002" in met["only-that-row"].reason
+    assert met["world_scope"].met is False and "update customers cus-00002" in met["world_scope"].reason
 
 
 def test_the_rebuilt_world_holds_the_transcripts_changes_verbatim(template) -> None:  # type: ignore[no-untyped-def]

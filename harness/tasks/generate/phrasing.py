@@ -1,0 +1,96 @@
+"""Generated reply variants: the reference's facts in other words, order and formats.
+
+Each family writes two alternative replies per task (``Instance.alternatives``) with a ``Variety``:
+counts as number words ("fourteen"), dates as "10/15/2025", "15 October 2025" or "2025-10-15",
+amounts as "1234.50 dollars" or "USD 1,234.50", and synonyms picked at random. The generator behind
+a ``Variety`` is seeded from the reference reply, so the variants are as reproducible as the rest of
+the generated split and drawing them never disturbs a family's own random sequence.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from datetime import date
+from decimal import Decimal
+
+MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
+          "October", "November", "December"]
+_ONES = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+_TENS = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+DATE_STYLES = ("long", "us", "dmy", "iso", "short")
+MONEY_STYLES = ("dollar", "dollars", "usd", "usd-after", "plain-dollar")
+
+
+def number_words(n: int) -> str:
+    """English words for 0 <= n < 1000 ("one hundred and four", "twenty-one")."""
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        tens, ones = divmod(n, 10)
+        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
+    hundreds, rest = divmod(n, 100)
+    return f"{_ONES[hundreds]} hundred" + (f" and {number_words(rest)}" if rest else "")
+
+
+def count_text(n: int) -> str:
+    """A count in words where the grader reads it back as a number (3 to 999); digits otherwise
+    ("one" and "two" stay words in ordinary prose, so they are not read as numbers)."""
+    return number_words(n) if 3 <= n < 1000 else str(n)
+
+
+def date_text(day: date, style: str) -> str:
+    month = MONTHS[day.month - 1]
+    return {
+        "long": f"{month} {day.day}, {day.year}",
+        "us": f"{day.month}/{day.day}/{day.year}",
+        "dmy": f"{day.day} {month} {day.year}",
+        "iso": day.isoformat(),
+        "short": f"{month[:3]} {day.day}, {day.year}",
+    }[style]
+
+
+def money_text(value: Decimal | float, style: str) -> str:
+    amount = Decimal(str(value))
+    return {
+        "dollar": f"${amount:,.2f}",
+        "dollars": f"{amount:.2f} dollars",
+        "usd": f"USD {amount:,.2f}",
+        "usd-after": f"{amount:,.2f} USD",
+        "plain-dollar": f"${amount:.2f}",
+    }[style]
+
+
+class Variety:
+    """Random but reproducible choices of wording and format for one alternative reply."""
+
+    def __init__(self, *keys: object) -> None:
+        self.rng = random.Random("variant:" + "|".join(map(str, keys)))
+        self.date_style = self.rng.choice(DATE_STYLES)
+        self.money_style = self.rng.choice(MONEY_STYLES)
+
+    def pick(self, options: Sequence[str]) -> str:
+        return options[self.rng.randrange(len(options))]
+
+    def chance(self, p: float = 0.5) -> bool:
+        return self.rng.random() < p
+
+    def date(self, day: date) -> str:
+        return date_text(day, self.date_style)
+
+    def money(self, value: Decimal | float) -> str:
+        return money_text(value, self.money_style)
+
+    def count(self, n: int) -> str:
+        return count_text(n) if self.chance(0.7) else str(n)
+
+    def shuffled(self, parts: Sequence[str]) -> list[str]:
+        found = list(parts)
+        self.rng.shuffle(found)
+        return found
+
+
+def variants(reply: str, build: Callable[[Variety, int], str], n: int = 2) -> list[str]:
+    """``n`` alternatives: ``build(variety, index)`` for index 0..n-1, each with its own Variety."""
+    return [build(Variety(reply, index), index) for index in range(n)]
