@@ -62,6 +62,8 @@ _CONTRACTIONS = (
     (re.compile(r"\bwon't\b"), "will not"), (re.compile(r"\bshan't\b"), "shall not"),
     (re.compile(r"\bain't\b"), "is not"), (re.compile(r"n't\b"), " not"),
     (re.compile(r"\b(it|that|there|here|what|he|she|who|this)'s\b"), r"\1 is"),
+    (re.compile(r"'ll\b"), " will"), (re.compile(r"'re\b"), " are"), (re.compile(r"'ve\b"), " have"),
+    (re.compile(r"\bi'm\b"), "i am"), (re.compile(r"'d\b"), " would"),
     # Verbs that deny what follows.
     (re.compile(r"\b(?:rules?|ruled|ruling) out\b"), "not"), (re.compile(r"\brather than\b"), "not"),
     # "three-year" reads like "three year", so number words joined by a hyphen become digits too.
