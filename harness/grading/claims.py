@@ -54,6 +54,12 @@ CONDITIONS = frozenset({"if", "unless"})
 _PROPOSITION_BREAKS = frozenset({"so", "then", "which", "that", "because", "since", "once", "when", "while"})
 # "and" starts a new proposition only before a subject ("not broken and it works"); before a noun
 # the negation carries on ("rules out a return and a warranty claim").
+_ARTICLES = frozenset({"a", "an", "the"})  # not counted in the negation's reach
+# A phrase that ends in one of these and is followed by "not" is denied ("Idris can" in "Idris cannot").
+_AUXILIARIES = frozenset({
+    "can", "could", "will", "would", "shall", "should", "may", "must", "is", "are", "was", "were", "do", "does",
+    "did", "has", "have", "had",
+})
 _SUBJECTS = frozenset({"i", "we", "you", "it", "they", "he", "she", "this", "that", "there", "your", "our"})
 NEGATION_REACH = 4  # words before a phrase that a negator may stand in
 
@@ -195,7 +201,8 @@ class Reading:
                     continue
                 before = _NEGATION_TOKEN.findall(self.text[clause.start:start])
                 after = _NEGATION_TOKEN.findall(self.text[end:clause.end])[:1]
-                if not _negated(before, target[0]) and after != ["not"]:  # "X cannot" denies X
+                denied_after = target[-1] in _AUXILIARIES and after == ["not"]  # "X cannot" denies "X can"
+                if not _negated(before, target[0]) and not denied_after:
                     return True
         return False
 
@@ -232,7 +239,7 @@ def _occurrences(text: str, clause: Clause, target: tuple[str, ...]) -> list[tup
 
 
 def _negated(words_before: list[str], following: str = "") -> bool:
-    window = words_before[-NEGATION_REACH:]
+    window = [w for w in words_before if w not in _ARTICLES][-NEGATION_REACH:]
     for i in range(len(window) - 1, -1, -1):
         word = window[i]
         after = window[i + 1] if i + 1 < len(window) else following

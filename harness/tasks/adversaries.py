@@ -72,9 +72,10 @@ class SeenCall:
 
 def write_tools() -> frozenset[str]:
     """Names of the tools that change the world (declared with writes=True)."""
-    from mcp_server.server import build_server  # noqa: F401  (importing the server registers every tool)
+    from mcp_server.tools import load_all_tools
     from mcp_server.tools.runtime import TOOLS
 
+    load_all_tools()
     return frozenset(name for name, spec in TOOLS.items() if spec.writes)
 
 
@@ -117,11 +118,15 @@ def _sentences(text: str) -> list[str]:
 
 def _negate(sentence: str, numbers: Sequence[float]) -> str:
     """The sentence with its polarity flipped and each number swapped for the nearest other one seen."""
-    if _NEGATION.search(sentence):
-        flipped = _NEGATION.sub("", sentence, count=1)
+    negation, auxiliary = _NEGATION.search(sentence), _AUXILIARIES.search(sentence)
+    if negation and (auxiliary is None or negation.start() <= auxiliary.end() + 1):
+        # The first verb is already negated: drop the negation ("isn't" -> "is", "can't" -> "can").
+        flipped = sentence[:negation.start()] + sentence[negation.end():]
         flipped = re.sub(r"\b(ca|wo)\b", lambda m: _UNCONTRACTED[m.group(1).lower()], flipped, count=1, flags=re.IGNORECASE)
+    elif auxiliary:
+        flipped = sentence[:auxiliary.end()] + " not" + sentence[auxiliary.end():]
     else:
-        flipped = _AUXILIARIES.sub(lambda m: f"{m.group(0)} not", sentence, count=1)
+        flipped = sentence
     return _AMOUNT.sub(lambda m: _swap(m.group(0), numbers), flipped)
 
 

@@ -19,7 +19,7 @@ from harness.grading.judge import create_judge_provider
 from harness.grading.judge_audit.labelled import labelled_set
 
 REPO = Path(__file__).resolve().parents[3]
-TASKS = ["com-014", "ir-010", "ms-022"]  # a customer reply, a refusal, and a criterion that sees tool calls
+TASKS = ["com-021", "ir-011", "ms-022"]  # a customer reply, a refusal, and a criterion that sees tool calls
 JUDGE = "openai/judge-under-audit"
 Answer = Callable[[str, list[str]], str]  # (the agent's final reply, criterion ids) -> the judge's text
 
@@ -81,9 +81,12 @@ def report(capsys: pytest.CaptureFixture[str], *extra: str) -> tuple[int, dict[s
 
 def test_a_judge_that_always_says_met_passes_every_negative(stub, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     judge = stub(lambda _reply, ids: verdicts(ids, True))
+    labelled = labelled_set(REPO, task_ids=TASKS)
+    assert {item.task_id for item in labelled} == set(TASKS)  # each chosen task still has a judge criterion
     code, data, err = report(capsys)
     assert code == 0
-    assert data["negatives"] >= 2 * len(TASKS) and data["positives"] >= len(TASKS)
+    assert data["negatives"] == sum(not i.met for i in labelled) >= 2 * len(TASKS)
+    assert data["positives"] == sum(i.met for i in labelled) >= len(TASKS)
     assert (data["false_pass_rate"], data["false_fail_rate"]) == (1.0, 0.0)
     assert data["false_passes"] == data["negatives"] and data["agreed"] == data["positives"]
     assert len(judge.prompts) == data["items"] == data["positives"] + data["negatives"]
@@ -93,7 +96,8 @@ def test_a_judge_that_always_says_met_passes_every_negative(stub, capsys: pytest
     assert audit() == 0
     text = capsys.readouterr().out
     assert "false pass  " in text and "100.0 %" in text and "Wrong verdicts" in text
-    assert re.search(r"ir-010\s+refuses_redirects\s+not met\s+met\s+rubrics/judge-audit/negatives\.jsonl:\d+\s+checked", text)
+    refusal = next(i for i in labelled if i.task_id == "ir-011" and not i.met)
+    assert re.search(rf"ir-011\s+{re.escape(refusal.criterion_id)}\s+not met\s+met\s+rubrics/judge-audit/negatives\.jsonl:\d+\s+checked", text)
 
 
 def test_a_judge_that_answers_correctly_agrees_on_everything(stub, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
@@ -120,11 +124,13 @@ def test_malformed_judge_replies_are_undecided_not_a_traceback(stub, capsys: pyt
 
 def test_the_cache_is_used_only_when_asked(stub, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
     judge = stub(lambda _reply, ids: verdicts(ids, True))
-    one_task = ["com-014"]
+    one_task = TASKS[:1]
+    items = len(labelled_set(REPO, task_ids=one_task))
+    assert items >= 3  # a reference and two negatives at least
     audit("--quiet", tasks=one_task)
     audit("--quiet", tasks=one_task)
     asked = len(judge.prompts)
-    assert asked % 2 == 0 and asked >= 6  # fresh verdicts both times
+    assert asked == 2 * items  # fresh verdicts both times
     cache = ["--cache", str(tmp_path / "judge-cache")]
     audit("--quiet", *cache, tasks=one_task)
     capsys.readouterr()

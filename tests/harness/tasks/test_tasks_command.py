@@ -34,7 +34,7 @@ def test_validate_exits_one_with_a_list_of_failures(root: Path, capsys: pytest.C
     path.write_text(json.dumps(data), encoding="utf-8")
     assert main(["tasks", "validate", "--root", str(root), "--split", "heldout", "--quiet"]) == 1
     out, err = capsys.readouterr()
-    assert "FAIL fx-tier-discount\n  - reference solution fails criterion states-tier: the reply missing ['platinum']" in out
+    assert "FAIL fx-tier-discount\n  - reference solution fails criterion states-tier: the reply does not state ['platinum']" in out
     assert "1 of 2 tasks valid; 1 failed" in out and err == ""
 
 

@@ -3,6 +3,7 @@ against the rubrics, with file and line in every error), and room for a caller's
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from audit_support import audit_root, write_negatives
 from corecraft_test_support import edit_json
 
 from harness.errors import TaskFormatError
-from harness.grading.judge_audit.labelled import LabelledReply, LabelledSetError, labelled_set
+from harness.grading.judge_audit.labelled import NEGATIVES_FILE, LabelledReply, LabelledSetError, labelled_set
 from harness.tasks.loader import load_suite
 from harness.tasks.models import JudgeCheck
 
@@ -25,14 +26,20 @@ def root(tmp_path: Path) -> Path:
 
 
 def test_positives_come_from_the_task_files_and_pick_up_new_alternatives(root: Path) -> None:
+    task_file = root / "tasks/heldout/fx-tier-discount.json"
+    written = json.loads(task_file.read_text(encoding="utf-8"))["reference"]
+    alternatives = written.get("alternatives", [])
     items = labelled_set(root)
     assert [(i.source, i.met) for i in items] == [
-        ("reference", True), ("rubrics/judge-audit/negatives.jsonl:1", False), ("rubrics/judge-audit/negatives.jsonl:2", False),
+        ("reference", True), *[(f"alternative {n}", True) for n in range(1, len(alternatives) + 1)],
+        ("rubrics/judge-audit/negatives.jsonl:1", False), ("rubrics/judge-audit/negatives.jsonl:2", False),
     ]
-    edit_json(root / "tasks/heldout/fx-tier-discount.json",
-              lambda d: d["reference"].update(alternatives=["Hello Bram! Platinum gives you 15% off."]))
+    assert [i.reply for i in items if i.met] == [written["reply"], *alternatives]
+    added = "Hello Bram! Platinum gives you 15% off."
+    edit_json(task_file, lambda d: d["reference"].setdefault("alternatives", []).append(added))
     positives = [i for i in labelled_set(root) if i.met]
-    assert [(i.source, i.criterion_id, i.reply) for i in positives][1] == ("alternative 1", "tone", "Hello Bram! Platinum gives you 15% off.")
+    assert len(positives) == len(alternatives) + 2
+    assert (positives[-1].source, positives[-1].criterion_id, positives[-1].reply) == (f"alternative {len(alternatives) + 1}", "tone", added)
     assert all(i.task_id == "fx-tier-discount" for i in positives)  # train tasks and judge-free rubrics give none
 
 
@@ -65,8 +72,9 @@ def test_every_bad_line_is_reported_at_once(root: Path) -> None:
 
 def test_extra_negatives_are_added_and_checked_like_the_file(root: Path) -> None:
     adversary = LabelledReply("fx-tier-discount", "tone", "PLATINUM 15 PERCENT", False, "adversary/model-x#3", "shouting")
+    without = labelled_set(root)
     items = labelled_set(root, extra_negatives=[adversary])
-    assert items[-1] is adversary and len(items) == 4
+    assert items[-1] is adversary and items[:-1] == without
     stray = LabelledReply("fx-tier-discount", "politeness", "Hi.", False, "adversary/model-x#4")
     with pytest.raises(LabelledSetError, match=r"adversary/model-x#4: unknown criterion 'politeness'"):
         labelled_set(root, extra_negatives=[stray])
@@ -84,7 +92,11 @@ def test_the_committed_set_covers_every_judge_criterion_with_at_least_two_negati
     judged = {(p.task.id, c.id) for p in suite for c in p.rubric.criteria if isinstance(c.check, JudgeCheck)}
     negatives = Counter((i.task_id, i.criterion_id) for i in items if not i.met)
     positives = Counter((i.task_id, i.criterion_id) for i in items if i.met)
-    assert set(negatives) == set(positives) == judged and len(judged) >= 28
+    assert judged and set(negatives) == set(positives) == judged
+    committed = [line for line in (REPO / NEGATIVES_FILE).read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert sum(negatives.values()) == len(committed)  # every committed line is in the set, none dropped
+    references = sum(1 + len(p.task.reference.alternatives) for p in suite for c in p.rubric.criteria if isinstance(c.check, JudgeCheck))
+    assert sum(positives.values()) == references
     assert min(negatives.values()) >= 2 and min(positives.values()) >= 1
     assert all(i.why for i in items if not i.met)
     assert len({i.reply for i in items if not i.met}) == sum(negatives.values())  # each one written for its criterion
