@@ -4,6 +4,7 @@ and harness/grading/claims.py)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from harness.grading.claims import clock_day, read
 from harness.grading.results import CheckResult
@@ -16,6 +17,23 @@ def _value(number: float) -> str:
     return f"{number:g}"
 
 
+def _phrases(
+    every: list[str], some: list[str], found: Callable[[str], bool], verb: str, failures: list[str], passes: list[str]
+) -> None:
+    """An all-of and an any-of list of phrases, each looked for with ``found`` (states or mentions)."""
+    missing = [p for p in every if not found(p)]
+    if missing:
+        failures.append(f"does not {verb} {missing}")
+    elif every:
+        passes.append(f"{verb}s all of {every}")
+    if some:
+        hit = next((p for p in some if found(p)), None)
+        if hit is None:
+            failures.append(f"{verb}s none of {some}")
+        else:
+            passes.append(f"{verb}s {hit!r}")
+
+
 def run_response_check(check: ResponseCheck, reply: str | None, clock: str | None = None) -> CheckResult:
     """Every part of ``check`` against ``reply``; ``clock`` (the task's world time) places dates
     written without a year."""
@@ -26,28 +44,8 @@ def run_response_check(check: ResponseCheck, reply: str | None, clock: str | Non
     failures: list[str] = []
     passes: list[str] = []
 
-    missing = [p for p in check.says_all if not reading.states(p)]
-    if missing:
-        failures.append(f"does not state {missing}")
-    elif check.says_all:
-        passes.append(f"states all of {check.says_all}")
-    if check.says_any:
-        hit = next((p for p in check.says_any if reading.states(p)), None)
-        if hit is None:
-            failures.append(f"states none of {check.says_any}")
-        else:
-            passes.append(f"states {hit!r}")
-    unmentioned = [p for p in check.mentions_all if not reading.mentions(p)]
-    if unmentioned:
-        failures.append(f"does not mention {unmentioned}")
-    elif check.mentions_all:
-        passes.append(f"mentions all of {check.mentions_all}")
-    if check.mentions_any:
-        hit = next((p for p in check.mentions_any if reading.mentions(p)), None)
-        if hit is None:
-            failures.append(f"mentions none of {check.mentions_any}")
-        else:
-            passes.append(f"mentions {hit!r}")
+    _phrases(check.says_all, check.says_any, reading.states, "state", failures, passes)
+    _phrases(check.mentions_all, check.mentions_any, reading.mentions, "mention", failures, passes)
     wrong_claims = [p for p in check.never_says if reading.states(p)]
     if wrong_claims:
         failures.append(f"states the wrong claim(s) {wrong_claims}")
