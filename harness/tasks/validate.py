@@ -167,7 +167,14 @@ async def validate_with_replays(
         conn.close()
     overreach = overreach_tasks(tasks, grader.scope, tickets)
     variants = [t for t in overreach if t is not None]
-    overreaching = iter((await replay_references(variants, world, server_factory=server_factory))[0] if variants else [])
+    probe_progress: Progress | None = None
+    if progress is not None:
+        outer = progress
+        probe_progress = lambda done, total, task_id: outer(done, total, f"{task_id} (overreach probe)")  # noqa: E731
+    overreaching = iter(
+        (await replay_references(variants, world, server_factory=server_factory, progress=probe_progress))[0]
+        if variants else []
+    )
     for pair, variant, result in zip(suite, overreach, results):
         if variant is not None:
             _check_overreach(pair, next(overreaching), grader, result)
