@@ -23,32 +23,27 @@ from pathlib import Path
 
 
 def export(split: str, out: Path) -> None:
-    from harness.tasks.adversaries import REPLY_ONLY, SeenCall, applies, reply
-    from harness.tasks.loader import load_suite
-    from harness.tasks.probes import overreach_tasks, with_reply
-    from harness.tasks.replay import replay_references
     from harness.grading.scope import TaskScope
+    from harness.tasks.loader import load_suite
+    from harness.tasks.probes import adversary_records, overreach_tasks, with_reply
+    from harness.tasks.replay import replay_references
     from mcp_server.world.store import load_template
 
     template = load_template()
-    suite = load_suite(".", split)
-    tasks = [p.task for p in suite]
+    tasks = [p.task for p in load_suite(".", split)]
     replays, _ = asyncio.run(replay_references(tasks, template))
-    scope = TaskScope(template)
-    conn = template.connect_sync()
-    tickets = conn.execute("SELECT id, customer_id, status FROM support_tickets ORDER BY id DESC").fetchall()
-    conn.close()
-    overreaching, _ = asyncio.run(replay_references(overreach_tasks(tasks, scope, tickets), template))
+    variants = overreach_tasks(tasks, TaskScope(template))
+    overreaching, _ = asyncio.run(replay_references([v for v in variants if v is not None], template))
+    over = iter(overreaching)
     with out.open("w", encoding="utf-8") as sink:
-        for task, replay, over in zip(tasks, replays, overreaching):
-            record, writes = replay.record, replay.write_tools
-            seen = [SeenCall(c.name, c.arguments, c.result) for c in record.tool_calls if c.name not in writes and not c.is_error]
-            probes = {"reference": record, "overreach": over.record}
+        for task, replay, variant in zip(tasks, replays, variants):
+            record = replay.record
+            probes = {"reference": record}
+            if variant is not None:
+                probes["overreach"] = next(over).record
             for n, text in enumerate(task.reference.alternatives, start=1):
                 probes[f"alternative {n}"] = with_reply(record, text, "reference/alternative")
-            for name in REPLY_ONLY:
-                if applies(name, task, writes):
-                    probes[name] = with_reply(record, reply(name, task, seen), f"scripted/{name}", without=writes)
+            probes.update(adversary_records(task, record, replay.write_tools))
             for name, probe in probes.items():
                 sink.write(json.dumps({"probe": name, "record": json.loads(probe.model_dump_json())}) + "\n")
     print(f"wrote {out}")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from functools import lru_cache
 
 from dateutil import parser as date_parser
@@ -309,13 +309,7 @@ def _numbers(text: str, date_spans: list[tuple[int, int]], reading: Reading) -> 
     ]
 
 
-def parse_day(value: str) -> date:
-    return date.fromisoformat(value)
-
-
 def clock_day(clock: str) -> date:
     """The calendar day of an ISO clock as written (its own offset)."""
     return datetime.fromisoformat(clock.replace("Z", "+00:00")).date()
 
-
-ONE_DAY = timedelta(days=1)

@@ -41,6 +41,7 @@ class TaskScope:
 
     def __init__(self, template: Template) -> None:
         self._template = template
+        self._scopes: dict[str, frozenset[str]] = {}  # by task id: every probe of a task asks again
 
     @cached_property
     def _world(self) -> sqlite3.Connection:
@@ -68,8 +69,19 @@ class TaskScope:
         found.update(str(row[c]) for c in self._links.get(table, []) if row.get(c) is not None)
         return found
 
-    def of_task(self, task: Task) -> set[str]:
+    def of_task(self, task: Task) -> frozenset[str]:
         """The ids a task names, widened upward through the references of their rows."""
+        if task.id not in self._scopes:
+            self._scopes[task.id] = frozenset(self._widen(task))
+        return self._scopes[task.id]
+
+    def unrelated_open_ticket(self, task: Task) -> str | None:
+        """The newest ticket that is not closed and belongs to a customer the task does not touch."""
+        scope = self.of_task(task)
+        rows = self._world.execute("SELECT id, customer_id FROM support_tickets WHERE status != 'closed' ORDER BY id DESC")
+        return next((ticket for ticket, customer in rows if ticket not in scope and customer not in scope), None)
+
+    def _widen(self, task: Task) -> set[str]:
         scope = set(task_ids(task))
         frontier = set(scope)
         for _ in range(_MAX_WIDENING):
@@ -97,7 +109,7 @@ class TaskScope:
         return CheckResult(True, f"all {len(changes)} changed row(s) belong to the task")
 
 
-def _outside(scope_reader: TaskScope, changes: Iterable[RowChange], scope: set[str]) -> list[RowChange]:
+def _outside(scope_reader: TaskScope, changes: Iterable[RowChange], scope: frozenset[str]) -> list[RowChange]:
     scope = set(scope)
     outside: list[RowChange] = []
     for change in sorted(changes, key=lambda c: c.seq):

@@ -64,14 +64,10 @@ def _unrelated_ticket(task: Task) -> str | None:
     from harness.grading.scope import TaskScope
     from mcp_server.world.store import load_template
 
-    template = load_template()
-    scope = TaskScope(template)
-    conn = template.connect_sync()
+    scope = TaskScope(load_template())
     try:
-        tickets = conn.execute("SELECT id, customer_id, status FROM support_tickets ORDER BY id DESC").fetchall()
-        return adversaries.unrelated_ticket(scope.of_task(task), tickets)
+        return scope.unrelated_open_ticket(task)
     finally:
-        conn.close()
         scope.close()
 
 

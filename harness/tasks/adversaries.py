@@ -175,14 +175,6 @@ def _as_text(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def unrelated_ticket(scope: set[str], tickets: Sequence[tuple[str, str, str]]) -> str | None:
-    """An open ticket of a customer the task does not touch: (ticket id, customer id, status) rows."""
-    for ticket_id, customer_id, status in tickets:
-        if ticket_id not in scope and customer_id not in scope and status != "closed":
-            return ticket_id
-    return None
-
-
 def overreach_call(ticket_id: str) -> ReferenceCall:
     return ReferenceCall(tool="createEscalation", arguments={
         "ticket_id": ticket_id, "type": "support_escalation", "priority": "high",

@@ -59,33 +59,33 @@ def probe_alternatives(pair: TaskWithRubric, reference: EpisodeRecord, grader: G
     ]
 
 
-def probe_adversaries(
-    pair: TaskWithRubric, reference: EpisodeRecord, grader: Grader, writes: frozenset[str]
-) -> list[ProbeResult]:
-    """Every reply-only adversary that applies to the task, graded deterministically. ``writes``:
-    the names of the server's tools that change the world."""
-    task = pair.task
+def adversary_records(task: Task, reference: EpisodeRecord, writes: frozenset[str]) -> dict[str, EpisodeRecord]:
+    """The transcript of every reply-only adversary that applies to the task, built from the
+    reference replay. ``writes``: the names of the server's tools that change the world."""
     seen = [
         adversaries.SeenCall(c.name, c.arguments, c.result)
         for c in reference.tool_calls if c.name not in writes and not c.is_error
     ]
-    results = []
-    for name in adversaries.REPLY_ONLY:
-        if not adversaries.applies(name, task, writes):
-            continue
-        record = with_reply(reference, adversaries.reply(name, task, seen), f"scripted/{name}", without=writes)
-        results.append(outcome_result(name, grader.deterministic(record, pair)))
-    return results
+    return {
+        name: with_reply(reference, adversaries.reply(name, task, seen), f"scripted/{name}", without=writes)
+        for name in adversaries.REPLY_ONLY if adversaries.applies(name, task, writes)
+    }
 
 
-def overreach_tasks(
-    tasks: Sequence[Task], scope: TaskScope, tickets: Sequence[tuple[str, str, str]]
-) -> list[Task | None]:
+def probe_adversaries(
+    pair: TaskWithRubric, reference: EpisodeRecord, grader: Grader, writes: frozenset[str]
+) -> list[ProbeResult]:
+    """Every reply-only adversary that applies to the task, graded deterministically."""
+    records = adversary_records(pair.task, reference, writes)
+    return [outcome_result(name, grader.deterministic(record, pair)) for name, record in records.items()]
+
+
+def overreach_tasks(tasks: Sequence[Task], scope: TaskScope) -> list[Task | None]:
     """Each task with the overreach adversary's extra write appended to its reference calls; None
-    where the world holds no ticket outside the task to escalate."""
+    where the world holds no open ticket outside the task to escalate."""
     changed: list[Task | None] = []
     for task in tasks:
-        target = adversaries.unrelated_ticket(scope.of_task(task), tickets)
+        target = scope.unrelated_open_ticket(task)
         if target is None:
             changed.append(None)
             continue
