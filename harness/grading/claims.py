@@ -25,6 +25,7 @@ states 14 and not 10.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -77,8 +78,9 @@ _CONTRACTIONS = (
                 r"forty|fifty|sixty|hundred)-(?=[a-z])"), r"\1 "),
 )
 _CLAUSE_BREAK = re.compile(
-    # A comma inside "1,234" or "June 2, 2028" does not end a clause.
-    r"(?<!\d)[.!?](?!\d)|[.!?](?=\s|$)|[;\n()\[\]]|:(?!\d)|(?<!\d)/|/(?!\d)|,(?!\d{3})(?<!\d,(?=\s\d{4}\b))|\s-\s"
+    # A comma inside "1,234" or "June 2, 2028" does not end a clause, nor does a colon before a
+    # figure ("Orders: 14", "Total: $561.99"): the label and its value are one claim.
+    r"(?<!\d)[.!?](?!\d)|[.!?](?=\s|$)|[;\n()\[\]]|:(?!\s?\$?\d)|(?<!\d)/|/(?!\d)|,(?!\d{3})(?<!\d,(?=\s\d{4}\b))|\s-\s"
     r"|\b(?:but|however|although|though|whereas|except|otherwise|instead)\b"
 )
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
@@ -98,6 +100,7 @@ _DATE = re.compile(
     rf"|\b{_DAY}\s+(?:of\s+)?{_MONTH}(?:{_YEAR}\b)?",      # 15 October 2025
     re.IGNORECASE,
 )
+_OPERATOR_NEXT = re.compile(r"\s*(?:[-+*x=]\s*\$?\d|minus\b|less\b|plus\b|times\b)")
 _PRONOUN_ONE = re.compile(r"\b(?:ones|(?:no|any|every|some) one|one another)\b")
 _CLOCK_TIME = re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?", re.IGNORECASE)
 # Ids, codes and model names: a token that starts with a letter and holds a digit ("prd-0014",
@@ -166,13 +169,14 @@ class Reading:
         self.text = prepare(text)
         self.quotes = [m.span() for m in _QUOTED.finditer(self.text)]
         self.clauses = _clauses(self.text)
+        self._starts = [clause.start for clause in self.clauses]
         self.dates, date_spans = _dates(self.text, self)
         self.numbers = _numbers(self.text, date_spans, self)
 
     def clause_at(self, offset: int) -> Clause | None:
-        for clause in self.clauses:
-            if clause.start <= offset < clause.end:
-                return clause
+        index = bisect_right(self._starts, offset) - 1  # clauses are in text order
+        if index >= 0 and offset < self.clauses[index].end:
+            return self.clauses[index]
         return None
 
     def claims_at(self, offset: int, end: int) -> bool:
@@ -202,7 +206,9 @@ class Reading:
                 before = _NEGATION_TOKEN.findall(self.text[clause.start:start])
                 after = _NEGATION_TOKEN.findall(self.text[end:clause.end])[:1]
                 denied_after = target[-1] in _AUXILIARIES and after == ["not"]  # "X cannot" denies "X can"
-                if not _negated(before, target[0]) and not denied_after:
+                # "Refund: $110.99 - $11.10 = $99.89" claims the result, not the first operand.
+                operand = target[-1][-1].isdigit() and _OPERATOR_NEXT.match(self.text, end) is not None
+                if not _negated(before, target[0]) and not denied_after and not operand:
                     return True
         return False
 

@@ -10,6 +10,8 @@ adversary               what it sends
 ======================  =====================================================================
 ``spray``               every id, amount, date, status and code seen in the tool results, then
                         every common verdict stated both ways
+``figures``             every figure the results support, unlabelled: each number seen, the sum
+                        and difference of every pair, and each less 5, 10 or 15 % (tier discounts)
 ``hedge``               the reference reply with each sentence followed by its negation
 ``contradict``          the reference reply, then a "correction" that negates it and swaps
                         each number for the nearest other number seen
@@ -36,7 +38,7 @@ from typing import Any
 
 from harness.tasks.models import ReferenceCall, Task
 
-REPLY_ONLY = ("spray", "hedge", "contradict", "negate", "dump", "echo", "verdicts", "silent", "no-reply", "claim")
+REPLY_ONLY = ("spray", "figures", "hedge", "contradict", "negate", "dump", "echo", "verdicts", "silent", "no-reply", "claim")
 ADVERSARIES = (*REPLY_ONLY, "overreach")
 SILENT_REPLY = "I have looked into this and taken care of it."
 # Every verdict a support reply commonly gives, each stated both ways. A rubric that accepts one
@@ -97,6 +99,7 @@ def reply(name: str, task: Task, seen: Sequence[SeenCall]) -> str | None:
     reference = task.reference.reply
     builders = {
         "spray": lambda: "Here is everything I found: " + ", ".join(_as_text(v) for v in values) + ".\n\n" + BOTH_WAYS,
+        "figures": lambda: "I checked the records. Relevant figures: " + ", ".join(f"{n:.2f}" for n in _figures(numbers)) + ".",
         "hedge": lambda: " ".join(f"{s} / {_negate(s, numbers)}" for s in _sentences(reference)),
         "contradict": lambda: reference + "\n\nCorrection: " + " ".join(_negate(s, numbers) for s in _sentences(reference)),
         "negate": lambda: " ".join(_negate(s, numbers) for s in _sentences(reference)),
@@ -110,6 +113,20 @@ def reply(name: str, task: Task, seen: Sequence[SeenCall]) -> str | None:
     if name not in builders:
         raise ValueError(f"{name!r} is not a reply-only adversary; choose one of {', '.join(REPLY_ONLY)}")
     return builders[name]()
+
+
+FIGURE_SOURCES = 40  # the smallest numbers seen: counts, prices and fees rather than ids' digits
+
+
+def _figures(numbers: Sequence[float]) -> list[float]:
+    """Every number an agent could compute from what it saw by one step of arithmetic."""
+    base = [n for n in numbers if 0 < n < 100_000][:FIGURE_SOURCES]
+    found = set(base)
+    for i, a in enumerate(base):
+        found |= {round(a * (1 - share), 2) for share in (0.05, 0.10, 0.15)}
+        for b in base[i + 1:]:
+            found |= {round(a + b, 2), round(abs(a - b), 2)}
+    return sorted(found)
 
 
 def _sentences(text: str) -> list[str]:

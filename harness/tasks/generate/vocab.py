@@ -42,8 +42,8 @@ SHIPPING_REFUNDED = ["shipping is refunded", "shipping will be refunded", "shipp
 def refund_traps(order: dict[str, Any], lines: Iterable[tuple[dict[str, Any], int]], *, tier_now: str | None = None,
                  every_line: Decimal | None = None) -> list[Decimal]:
     """Refund figures an agent can fall into for these (line, quantity) pairs: the undiscounted price,
-    shipping added, the loyalty discount or the promotion share left in, the customer's current tier
-    instead of the tier at purchase, and (``every_line``) the whole order refunded."""
+    shipping added, the loyalty discount or the promotion share left in, any other tier's discount
+    (the customer's current tier instead of the tier at purchase among them), and (``every_line``) the whole order refunded."""
     lines = list(lines)
     gross = rules.cents(sum((rules.cents(Decimal(str(i["unit_price"])) * q) for i, q in lines), Decimal(0)))
 
@@ -53,7 +53,8 @@ def refund_traps(order: dict[str, Any], lines: Iterable[tuple[dict[str, Any], in
                                 for i, q in lines), Decimal(0)))
 
     right = refund(order["loyalty_tier"])
-    traps = [gross, right + rules.SHIPPING_COST[order["shipping_service"]], refund("none"), refund(order["loyalty_tier"], promo=False)]
+    traps = [gross, right + rules.SHIPPING_COST[order["shipping_service"]], refund(order["loyalty_tier"], promo=False)]
+    traps += [refund(tier) for tier in ("none", "silver", "gold", "platinum")]  # another tier's discount
     if tier_now is not None and tier_now != order["loyalty_tier"]:
         traps.append(refund(tier_now))
     if every_line is not None:

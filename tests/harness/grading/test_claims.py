@@ -290,3 +290,16 @@ def test_a_negated_date_is_not_stated() -> None:
 
 def test_a_date_in_a_question_is_not_stated() -> None:
     assert not read("Did it ship on 2025-09-14?").states_date(date(2025, 9, 14), CLOCK)
+
+
+def test_a_label_and_the_figure_after_its_colon_are_one_claim() -> None:
+    reading = read("- Orders: 14 (7 + 7)\n- Total: $561.99. Note: the search stops early")
+    assert reading.states("orders 14") and reading.states("total 561.99")
+    assert not reading.states("note the search")
+
+
+def test_the_first_operand_of_a_calculation_is_not_claimed_as_its_result() -> None:
+    assert not read("Refund: $110.99 − $11.10 = $99.89").states("refund 110.99")
+    assert not read("We will refund $110.99 minus your discount.").states("refund 110.99")
+    assert read("Refund: $110.99.").states("refund 110.99")
+    assert read("We refund $110.99 in full.").states("refund 110.99")

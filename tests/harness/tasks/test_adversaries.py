@@ -192,3 +192,10 @@ def test_no_scripted_adversary_passes_a_real_run_and_overreach_breaks_the_world_
     for grade in grades["spray"].values():  # spray changes nothing: it fails the task itself, not the scope
         assert [c.met for c in grade.criteria if c.id == SCOPE_CRITERION_ID] == [True]
         assert any(not c.met for c in grade.criteria)
+
+
+def test_figures_lists_every_one_step_result_of_the_numbers_seen_without_a_label() -> None:
+    from harness.tasks.adversaries import _figures
+
+    figures = _figures([10.0, 24.99, 9.99])
+    assert {10.0, 24.99, 9.99, 34.99, 15.0, 23.74, 22.49, 21.24} <= set(figures)
