@@ -196,6 +196,7 @@ async def run_episode(
     world: WorldOutcome | None = None
     try:
         async with connection.episode(episode_id, task.clock) as handle:
+            episode_id = handle.session.episode_id  # the server's own id, where it issues one
             tools = await handle.session.list_tools()
             system = system_prompt(task)
             trace.messages = [Message(role="system", content=system), Message(role="user", content=task.prompt)]

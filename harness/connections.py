@@ -2,8 +2,8 @@
 
 A ``WorldConnection`` lives for a whole run; ``async with connection.episode(id, clock) as handle``
 opens one episode, its own copy of the world on the server, selected by metadata the model never
-sees: ``_meta`` on each call in-process and over stdio, the ``X-CoreCraft-Episode`` header over
-HTTP. When the block exits normally the episode is closed on the server and ``handle.export``
+sees: ``_meta`` on each call in-process and over stdio; over HTTP the server issues the episode
+and its key (``POST /episodes``), and the key travels in the ``X-CoreCraft-Episode-Key`` header. When the block exits normally the episode is closed on the server and ``handle.export``
 holds its ``EpisodeExport`` (audit log and row changes).
 
 Every failure of the connection itself (a dead subprocess, a refused HTTP connection, a JSON-RPC
@@ -25,15 +25,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import anyio
-import httpx2
 from mcp import Client, MCPError, StdioServerParameters
-from mcp.client.streamable_http import streamable_http_client
 from mcp.types import CallToolResult, Tool
 from mcp_types import INVALID_PARAMS
 
+from harness.episode_journal import EpisodeJournal
 from harness.errors import ConfigurationError, EpisodeInfrastructureError, HarnessError
 from mcp_server.audit import META_CLOCK_KEY, META_EPISODE_KEY
-from mcp_server.episodes import CLOCK_HEADER, EPISODE_HEADER, EpisodeExport, EpisodeRegistry
+from mcp_server.episodes import EpisodeExport, EpisodeRegistry
 from mcp_server.world.store import Template, load_template
 
 ConnectionKind = Literal["inprocess", "stdio", "http"]
@@ -60,7 +59,7 @@ def _describe(exc: BaseException) -> str:
 
 
 @asynccontextmanager
-async def _connected(client: Client, what: str) -> AsyncIterator[None]:
+async def connected_client(client: Client, what: str) -> AsyncIterator[None]:
     """Enter an ``mcp.Client``; its failures become ``EpisodeInfrastructureError``, while an
     exception from the ``async with`` body comes out as itself (the client's task groups would
     otherwise wrap it in nested ``ExceptionGroup``s)."""
@@ -181,6 +180,11 @@ class WorldConnection(ABC):
     async def aclose(self) -> None:
         return None
 
+    async def use_journal(self, journal: EpisodeJournal) -> int:
+        """Keep track of open episodes in ``journal``, first closing those a killed run left open
+        there; returns how many it closed. Only a shared server needs this."""
+        return 0
+
     async def __aenter__(self) -> WorldConnection:
         """Hold run-wide resources (entered and left in the same task, as anyio requires)."""
         return self
@@ -245,7 +249,7 @@ class InProcessConnection(WorldConnection):
                 yield handle
             else:
                 client = self._client()
-                async with _connected(client, "the in-process MCP client"):
+                async with connected_client(client, "the in-process MCP client"):
                     self.tool_cache.share_with(client)
                     handle = EpisodeHandle(EpisodeSession(client, episode_id, meta, self.tool_cache))
                     yield handle
@@ -280,7 +284,7 @@ class StdioConnection(WorldConnection):
                 command=self.command[0], args=[*self.command[1:], "--audit-dir", scratch], env=dict(os.environ)
             )
             client = Client(params, read_timeout_seconds=self.call_timeout_s)
-            async with _connected(client, f"the stdio server ({' '.join(self.command)})"):
+            async with connected_client(client, f"the stdio server ({' '.join(self.command)})"):
                 self.tool_cache.share_with(client)
                 handle = EpisodeHandle(EpisodeSession(client, episode_id, _episode_meta(episode_id, clock), self.tool_cache))
                 yield handle
@@ -297,86 +301,6 @@ def _read_export(path: Path) -> EpisodeExport | None:
         return EpisodeExport.model_validate_json(text)
 
 
-class HttpConnection(WorldConnection):
-    """A running ``corecraft serve --transport http``: the episode travels in a header, and
-    ``DELETE /episodes/{id}`` retires it, answering with its final export. A token in
-    ``$CORECRAFT_TOKEN`` is sent as a bearer token, as the server expects."""
-
-    kind: ConnectionKind = "http"
-
-    def __init__(self, server_url: str, *, call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S) -> None:
-        super().__init__(call_timeout_s=call_timeout_s)
-        url = server_url.rstrip("/")
-        if not url.startswith(("http://", "https://")):
-            raise ConfigurationError(f"--server-url must be an http(s) URL, got {server_url!r}")
-        self.root = url[: -len("/mcp")] if url.endswith("/mcp") else url
-        self.mcp_url = f"{self.root}/mcp"
-        # One connection pool (and TLS context) for the run; each episode's client borrows it.
-        self._transport = httpx2.AsyncHTTPTransport(limits=httpx2.Limits(max_connections=1000, max_keepalive_connections=200))
-
-    def _client(self, headers: dict[str, str] | None = None) -> httpx2.AsyncClient:
-        headers = dict(headers or {})
-        token = os.environ.get(TOKEN_ENV)
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return httpx2.AsyncClient(
-            transport=_Borrowed(self._transport), headers=headers, timeout=httpx2.Timeout(self.call_timeout_s, connect=10.0)
-        )
-
-    async def aclose(self) -> None:
-        await self._transport.aclose()
-
-    async def world_hash(self) -> str:
-        async with self._client() as http:
-            with infrastructure_errors(f"asking {self.root}/healthz for the world hash"):
-                response = await http.get(f"{self.root}/healthz")
-                response.raise_for_status()
-                self.content_hash = str(response.json()["world"])
-        return self.content_hash
-
-    @asynccontextmanager
-    async def episode(self, episode_id: str, clock: str | None) -> AsyncIterator[EpisodeHandle]:
-        headers = {EPISODE_HEADER: episode_id}
-        if clock:
-            headers[CLOCK_HEADER] = clock
-        async with self._client(headers) as http:
-            try:
-                transport = streamable_http_client(self.mcp_url, http_client=http)
-                client = Client(transport, read_timeout_seconds=self.call_timeout_s)
-                async with _connected(client, f"the MCP server at {self.mcp_url}"):
-                    self.tool_cache.share_with(client)
-                    handle = EpisodeHandle(EpisodeSession(client, episode_id, None, self.tool_cache))
-                    yield handle
-                handle.export = await self._close(http, episode_id)
-            except BaseException:
-                # Retire the abandoned episode; failing to costs server memory until it idles out.
-                with anyio.CancelScope(shield=True), anyio.move_on_after(10), contextlib.suppress(httpx2.HTTPError):
-                    await http.delete(f"{self.root}/episodes/{episode_id}")
-                raise
-
-    async def _close(self, http: httpx2.AsyncClient, episode_id: str) -> EpisodeExport | None:
-        """``DELETE /episodes/{id}`` closes the episode and answers with its final export."""
-        with infrastructure_errors(f"closing episode {episode_id} on {self.root}"):
-            response = await http.delete(f"{self.root}/episodes/{episode_id}")
-            if response.status_code == 404:
-                return None  # the episode never touched the world, so the server never created it
-            response.raise_for_status()
-            return EpisodeExport.model_validate_json(response.content)
-
-
-class _Borrowed(httpx2.AsyncBaseTransport):
-    """A run-wide transport lent to one episode's client: closing that client leaves it open."""
-
-    def __init__(self, shared: httpx2.AsyncBaseTransport) -> None:
-        self._shared = shared
-
-    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
-        return await self._shared.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        return None
-
-
 def open_connection(
     kind: ConnectionKind, *, server_url: str | None = None, max_episodes: int = 512,
     call_timeout_s: float = DEFAULT_CALL_TIMEOUT_S,
@@ -386,6 +310,8 @@ def open_connection(
     if kind == "stdio":
         return StdioConnection(call_timeout_s=call_timeout_s)
     if kind == "http":
+        from harness.http_connection import HttpConnection
+
         if not server_url:
             raise ConfigurationError("--connection http needs --server-url (e.g. http://127.0.0.1:8765/mcp)")
         return HttpConnection(server_url, call_timeout_s=call_timeout_s)

@@ -1,11 +1,13 @@
 """Server middleware that routes each tool call to its episode and writes the audit log.
 
-The episode comes from the ``X-CoreCraft-Episode`` HTTP header, or from the request's ``_meta``
-(key ``corecraft/episode``) for in-process and stdio clients; neither is a parameter the model sees.
+Over HTTP the episode is the one whose key the request carries (``X-CoreCraft-Episode-Key``), or
+else the private episode of the request's MCP session; for in-process and stdio clients it is named
+by the request's ``_meta`` (key ``corecraft/episode``). None of these is a parameter the model sees.
 Calls in one episode are serialized by the episode's lock, so each audit entry's row changes are
 exactly the rows that call changed. Every ``tools/call`` is recorded: successful calls, tool errors,
-calls whose arguments failed validation, unknown tool names, and requests the protocol layer
-rejected before any tool ran.
+calls refused for their arguments (unknown names, failed validation, too large), unknown tool
+names, and requests the protocol layer rejected before any tool ran. Only calls past the episode's
+budget (mcp_server/limits.py) are refused without a record, so the log itself stays bounded.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
 from mcp.server.mcpserver.tools import Tool
@@ -21,16 +24,19 @@ from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 
+from mcp_server import limits
 from mcp_server.episodes import (
     CLOCK_HEADER,
     DEFAULT_EPISODE,
-    EPISODE_HEADER,
+    KEY_HEADER,
+    RETIRED_EPISODE_HEADER,
+    SESSION_HEADER,
     AuditEntry,
     Episode,
     EpisodeRegistry,
     RowChange,
 )
-from mcp_server.errors import CoreCraftServerError
+from mcp_server.errors import CoreCraftServerError, EpisodeError
 from mcp_server.tools.runtime import TOOLS, reset_current_episode, set_current_episode
 
 META_EPISODE_KEY = "corecraft/episode"
@@ -42,18 +48,51 @@ MAX_ERROR_DETAILS = 8
 MAX_ERROR_CHARS = 2000
 
 
-def episode_selector(ctx: ServerRequestContext[Any, Any]) -> tuple[str, str | None]:
-    """(episode id, clock override) chosen by the caller's transport metadata, never by the model."""
+NO_EPISODE_MESSAGE = (
+    "this request names no episode. Open one with POST /episodes and send its key in the "
+    "X-CoreCraft-Episode-Key header, or connect with an MCP session (protocol 2025-11-25, the "
+    "initialize handshake): each session gets a private episode of its own"
+)
+RETIRED_HEADER_MESSAGE = (
+    "the X-CoreCraft-Episode header is no longer accepted (it let any client reach any episode). Open "
+    "an episode with POST /episodes and send the key it returns in X-CoreCraft-Episode-Key"
+)
+
+
+@dataclass(frozen=True)
+class EpisodeChoice:
+    """Which episode a request asks for: by key, by MCP session, or by name (local transports)."""
+
+    kind: Literal["key", "session", "local"]
+    name: str
+    clock: str | None = None
+
+
+def episode_choice(ctx: ServerRequestContext[Any, Any]) -> EpisodeChoice:
+    """Chosen by the caller's transport metadata, never by the model. Over HTTP only a key the
+    server issued or the request's own MCP session reaches an episode."""
     headers = getattr(ctx.request, "headers", None)
-    if headers is not None and headers.get(EPISODE_HEADER):
-        return headers[EPISODE_HEADER], headers.get(CLOCK_HEADER) or None
+    if headers is not None:
+        if headers.get(KEY_HEADER):
+            return EpisodeChoice("key", headers[KEY_HEADER])
+        if headers.get(RETIRED_EPISODE_HEADER):
+            raise EpisodeError(RETIRED_HEADER_MESSAGE)
+        if headers.get(SESSION_HEADER):
+            return EpisodeChoice("session", headers[SESSION_HEADER], headers.get(CLOCK_HEADER) or None)
+        raise EpisodeError(NO_EPISODE_MESSAGE)
     meta = (ctx.params or {}).get("_meta") or {}
     if isinstance(meta, dict) and isinstance(meta.get(META_EPISODE_KEY), str):
         clock = meta.get(META_CLOCK_KEY)
-        return meta[META_EPISODE_KEY], clock if isinstance(clock, str) else None
-    if headers is not None and headers.get(CLOCK_HEADER):
-        return DEFAULT_EPISODE, headers[CLOCK_HEADER]
-    return DEFAULT_EPISODE, None
+        return EpisodeChoice("local", meta[META_EPISODE_KEY], clock if isinstance(clock, str) else None)
+    return EpisodeChoice("local", DEFAULT_EPISODE)
+
+
+async def find_episode(registry: EpisodeRegistry, choice: EpisodeChoice) -> Episode:
+    if choice.kind == "key":
+        return registry.by_key(choice.name)
+    if choice.kind == "session":
+        return await registry.for_session(choice.name, choice.clock)
+    return await registry.get(choice.name, choice.clock)
 
 
 def _result_payload(result: HandlerResult) -> tuple[bool, Any]:
@@ -97,24 +136,22 @@ class EpisodeAuditMiddleware:
         if ctx.method != "tools/call":
             return await call_next(ctx)
         registry: EpisodeRegistry = ctx.lifespan_context
-        episode_id, clock = episode_selector(ctx)
         params = ctx.params or {}
         name = params.get("name")
         name = name if isinstance(name, str) else ""
         arguments = params.get("arguments")
-        while True:
-            episode = await self._episode(registry, episode_id, clock)
-            async with episode.lock:
-                if episode.closed:  # closed or expired while this call waited: a fresh world serves it
-                    continue
-                return await self._record(episode, name, arguments, ctx, call_next)
-
-    @staticmethod
-    async def _episode(registry: EpisodeRegistry, episode_id: str, clock: str | None) -> Episode:
         try:
-            return await registry.get(episode_id, clock)
+            episode = await find_episode(registry, episode_choice(ctx))
         except CoreCraftServerError as exc:
             raise MCPError(code=EPISODE_UNAVAILABLE, message=str(exc)) from exc
+        async with episode.lock:
+            if episode.closed:  # closed or expired while this call waited: its world is gone
+                why = registry.ended_reason(episode.id) or f"episode {episode.id} ended"
+                raise MCPError(code=EPISODE_UNAVAILABLE, message=f"{why} while this call waited; the call did not run")
+            over_budget = _budget_refusal(episode)
+            if over_budget is not None:
+                return _error_result(over_budget)
+            return await self._record(episode, name, arguments, ctx, call_next)
 
     async def _record(
         self, episode: Episode, name: str, arguments: Any, ctx: ServerRequestContext[Any, Any], call_next: CallNext
@@ -125,32 +162,54 @@ class EpisodeAuditMiddleware:
         started, clock_start = time.time(), time.perf_counter()
         before_seq = await episode.last_change_seq() if tracks_changes else 0
         is_error, payload = True, None  # what the entry says if the call raises
+        too_large = _too_large(arguments)
+        kept_arguments = limits.omitted(arguments) if too_large else _audit_arguments(arguments)
         try:
-            result = await call_next(ctx)
-            is_error, payload = _result_payload(result)
-            if is_error:
-                result, payload = self._clarify_rejection(name, arguments, result, payload)
-                result, payload = _shorten_error(result, payload)
+            refusal = self._argument_refusal(name, arguments, too_large)
+            if refusal is not None:
+                result, payload = _error_result(refusal), refusal
+            else:
+                result = await call_next(ctx)
+                is_error, payload = _result_payload(result)
+                if is_error:
+                    result, payload = self._clarify_rejection(name, arguments, result, payload)
+                    result, payload = _shorten_error(result, payload)
         except (MCPError, ValidationError) as exc:
             payload = f"rejected before the tool ran: {_rejection_text(exc)}"
             raise
         finally:
             reset_current_episode(token)
             changes: list[RowChange] = await episode.changes(before_seq) if tracks_changes else []
-            episode.audit.append(
-                AuditEntry.model_construct(
-                    index=len(episode.audit),
-                    tool=name,
-                    arguments=_audit_arguments(arguments),
-                    is_error=is_error,
-                    result=payload,
-                    started_at=started,
-                    duration_ms=(time.perf_counter() - clock_start) * 1000,
-                    changes=changes,
-                )
-            )
+            _append(episode, AuditEntry.model_construct(
+                index=len(episode.audit),
+                tool=name,
+                arguments=kept_arguments,
+                is_error=is_error,
+                result=_audit_result(payload),
+                started_at=started,
+                duration_ms=(time.perf_counter() - clock_start) * 1000,
+                changes=changes,
+            ))
             episode.last_used = time.monotonic()
         return result
+
+    def _argument_refusal(self, name: str, arguments: Any, too_large: bool) -> str | None:
+        """Why the call must not run, judged from its arguments alone (None: let it run)."""
+        if too_large:
+            return limits.oversized_arguments_message(name, len(limits.canonical_text(arguments)))
+        tool = self.tools.get(name)
+        if tool is None or not isinstance(arguments, dict):
+            return None  # the SDK answers unknown tools and malformed arguments itself
+        accepted = tool.parameters.get("properties", {})
+        unknown = [key for key in arguments if key not in accepted]
+        if not unknown:
+            return None
+        names = ", ".join(repr(key[:60]) for key in unknown[:MAX_ERROR_DETAILS])
+        more = f" and {len(unknown) - MAX_ERROR_DETAILS} more" if len(unknown) > MAX_ERROR_DETAILS else ""
+        return (
+            f"Error executing tool {name}: unknown argument{'s' if len(unknown) > 1 else ''} {names}{more}. "
+            f"{name} accepts: {', '.join(accepted) or 'no arguments'}. Correct the names and call again."
+        )
 
     def _clarify_rejection(self, name: str, arguments: Any, result: HandlerResult, payload: Any) -> tuple[Any, Any]:
         """If an error result came from argument validation, replace pydantic's report with a short one."""
@@ -173,6 +232,33 @@ def _shorten_error(result: HandlerResult, payload: Any) -> tuple[Any, Any]:
     head, tail = payload[: MAX_ERROR_CHARS - 500], payload[-300:]
     text = f"{head} [... {len(payload) - len(head) - len(tail)} characters omitted ...] {tail}"
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True), text
+
+
+def _error_result(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def _too_large(arguments: Any) -> bool:
+    return arguments is not None and len(limits.canonical_text(arguments)) > limits.MAX_ARGUMENT_CHARS
+
+
+def _budget_refusal(episode: Episode) -> str | None:
+    if len(episode.audit) >= limits.MAX_EPISODE_CALLS:
+        return limits.call_budget_message(len(episode.audit))
+    if episode.audit_chars >= limits.MAX_EPISODE_AUDIT_CHARS:
+        return limits.audit_budget_message(episode.audit_chars)
+    return None
+
+
+def _audit_result(payload: Any) -> Any:
+    if payload is not None and len(limits.canonical_text(payload)) > limits.MAX_AUDIT_RESULT_CHARS:
+        return limits.omitted(payload)
+    return payload
+
+
+def _append(episode: Episode, entry: AuditEntry) -> None:
+    episode.audit.append(entry)
+    episode.audit_chars += len(limits.canonical_text(entry.arguments)) + len(limits.canonical_text(entry.result or ""))
 
 
 def _audit_arguments(arguments: Any) -> dict[str, Any]:

@@ -1,20 +1,28 @@
 """Episodes: each one is a private copy of the world plus its audit log.
 
-An in-process or stdio server usually holds one episode. Over HTTP the registry holds many, keyed by
-the episode id the harness sends in the ``X-CoreCraft-Episode`` header; requests without it share
-the default episode. The registry bounds how many episodes live at once, retires idle ones, and
-hands every retired episode's export to an optional ``on_close`` hook (the audit directory).
+Two ways to reach an episode, one per kind of transport (docs/threat-model.md says why):
+
+- Local (in-process, stdio): the client is the only one talking to this server, so it names its
+  episodes itself (``get``: created on first use).
+- Shared (HTTP): an episode belongs to whoever holds its key. The server issues the id and a
+  secret key together (``issue``), or binds an episode to an MCP session id, which the SDK also
+  draws at random (``for_session``). A key is only ever stored as its SHA-256 digest.
+
+An episode that has ended stays ended: asking for it again is an ``EpisodeError`` naming why it
+ended, never a silent fresh world. The registry bounds how many episodes live at once, retires idle
+ones, and hands every retired episode's export to an optional ``on_close`` hook (the audit directory).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import re
-import sqlite3
+import secrets
 import time
-import warnings
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,14 +33,20 @@ import anyio
 from pydantic import BaseModel
 
 from mcp_server.errors import EpisodeError, InvalidArgumentError
+from mcp_server.inline_connection import InlineConnection  # re-exported: tests and tools import it here
 from mcp_server.world.clock import parse_clock
 from mcp_server.world.store import DEFAULT_CLOCK, Template
 
 log = logging.getLogger("corecraft.episodes")
 
 DEFAULT_EPISODE = "default"
-EPISODE_HEADER = "x-corecraft-episode"
+KEY_HEADER = "x-corecraft-episode-key"
+# The header of the old scheme, where any client could name (and so reach) any episode; refused.
+RETIRED_EPISODE_HEADER = "x-corecraft-episode"
 CLOCK_HEADER = "x-corecraft-clock"
+SESSION_HEADER = "mcp-session-id"
+# Ended episodes remembered so that their ids and keys give a precise error rather than "unknown".
+MAX_ENDED_REMEMBERED = 100_000
 # Episode ids become file names in the audit directory: keep them short and path-free.
 EPISODE_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
@@ -72,50 +86,7 @@ class EpisodeExport(BaseModel):
     audit: list[AuditEntry]
     changes: list[RowChange]
     end_reason: EndReason | None = None  # None while the episode is still open
-
-
-class InlineConnection(aiosqlite.Connection):
-    """aiosqlite's API over an in-memory database, executed inline on the event loop.
-
-    An episode's world is a few MB in memory, so its queries take microseconds; a hop to
-    aiosqlite's worker thread and back costs more than the query. Every aiosqlite call (cursors
-    included) goes through ``_execute``, so running that inline keeps the whole API, and tools
-    written against aiosqlite work unchanged.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, iter_chunk_size: int = 64) -> None:
-        super().__init__(lambda: conn, iter_chunk_size)  # the worker thread is created, never started
-        self._connection = conn
-
-    @property
-    def sync_connection(self) -> sqlite3.Connection:
-        """The underlying sqlite3 connection, for synchronous readers (graders, checks)."""
-        return self._conn
-
-    async def _execute(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if not self._running or self._connection is None:
-            raise ValueError("Connection closed")
-        return fn(*args, **kwargs)
-
-    async def _connect(self) -> InlineConnection:
-        return self
-
-    def __await__(self) -> Any:
-        return self._connect().__await__()
-
-    def stop(self) -> None:  # type: ignore[override]  # nothing to stop: there is no thread
-        self._running = False
-        conn, self._connection = self._connection, None
-        if conn is not None:
-            conn.close()
-
-    async def close(self) -> None:
-        self.stop()
-
-    def __del__(self) -> None:
-        if self._connection is not None:
-            warnings.warn(f"{self!r} was deleted before being closed", ResourceWarning, stacklevel=1)
-            self.stop()
+    label: str | None = None  # the owner's name for it (e.g. the harness's task and trial), if given
 
 
 @dataclass
@@ -128,6 +99,9 @@ class Episode:
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     last_used: float = field(default_factory=time.monotonic)
     closed: bool = False
+    key_digest: str | None = None  # SHA-256 of the key that reaches it (shared transports only)
+    label: str | None = None
+    audit_chars: int = 0  # what its audit log holds, for the per-episode budget (mcp_server/limits.py)
 
     async def last_change_seq(self) -> int:
         async with self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM _changes") as cursor:
@@ -151,7 +125,7 @@ class Episode:
     async def export(self, end_reason: EndReason | None = None) -> EpisodeExport:
         return EpisodeExport(
             episode_id=self.id, content_hash=self.content_hash, clock=self.clock.isoformat(),
-            audit=list(self.audit), changes=await self.changes(), end_reason=end_reason,
+            audit=list(self.audit), changes=await self.changes(), end_reason=end_reason, label=self.label,
         )
 
     async def close(self) -> None:
@@ -161,6 +135,18 @@ class Episode:
 
 
 OnClose = Callable[[EpisodeExport], Awaitable[None]]
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+_ENDINGS: dict[EndReason, str] = {
+    "closed": "was closed by its owner",
+    "expired": "expired after {idle:g} s without a call",
+    "shutdown": "ended when the server shut down",
+}
+LABEL_PATTERN = re.compile(r"[^\x00-\x1f\x7f]{1,200}")
 
 
 class EpisodeRegistry:
@@ -190,6 +176,9 @@ class EpisodeRegistry:
         self.on_close = on_close
         self.opened_total = 0
         self._episodes: dict[str, Episode] = {}
+        self._owned: dict[str, str] = {}  # key digest -> episode id
+        # Ended episode ids and key digests -> (episode id, why it ended), oldest first.
+        self._ended: OrderedDict[str, tuple[str, EndReason]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._episodes)
@@ -201,26 +190,96 @@ class EpisodeRegistry:
         return self._episodes.get(episode_id)
 
     async def get(self, episode_id: str = DEFAULT_EPISODE, clock: str | None = None) -> Episode:
-        """The episode with this id, created on first use (with ``clock``, else the default clock)."""
+        """Local transports: the episode with this id, created on first use (with ``clock``, else
+        the default clock). An id whose episode has ended is refused."""
         episode = self._episodes.get(episode_id)
         if episode is None:
             if not EPISODE_ID_PATTERN.fullmatch(episode_id):
                 raise EpisodeError(
                     "episode ids are 1-128 letters, digits and . _ - characters, starting with a letter or digit"
                 )
-            if len(self._episodes) >= self.max_episodes:
-                await self.expire_idle()
+            self._refuse_ended(episode_id, "choose a new episode id")
+            await self._make_room()
             episode = self._episodes.get(episode_id)  # another request may have opened it meanwhile
             if episode is None:
-                if len(self._episodes) >= self.max_episodes:
-                    raise EpisodeError(
-                        f"the server already holds its maximum of {self.max_episodes} episodes; close finished "
-                        "ones (DELETE /episodes/<id>) or wait for idle ones to expire"
-                    )
-                episode = self._open(episode_id, clock or self.default_clock)
-                self._episodes[episode_id] = episode
-                self.opened_total += 1
+                episode = self._add(episode_id, clock)
         episode.last_used = time.monotonic()
+        return episode
+
+    async def issue(self, clock: str | None = None, label: str | None = None) -> tuple[Episode, str]:
+        """Shared transports: open an episode under a fresh random id and return it with its key,
+        the only credential that reaches it (besides the admin token)."""
+        if label is not None and not LABEL_PATTERN.fullmatch(label):
+            raise EpisodeError("an episode label is 1-200 characters without control characters")
+        await self._make_room()
+        key = secrets.token_urlsafe(32)
+        episode = self._add(f"ep-{secrets.token_hex(8)}", clock, key_digest(key), label)
+        return episode, key
+
+    def by_key(self, key: str) -> Episode:
+        """The episode this key reaches; ``EpisodeError`` if it ended or was never issued here."""
+        digest = key_digest(key)
+        episode_id = self._owned.get(digest)
+        episode = self._episodes.get(episode_id) if episode_id is not None else None
+        if episode is None:
+            self._refuse_ended(digest, "open a new one (POST /episodes)")
+            raise EpisodeError(
+                "no episode has this key: it was never issued by this server (was the server restarted?); "
+                "open an episode with POST /episodes and send its key in X-CoreCraft-Episode-Key"
+            )
+        episode.last_used = time.monotonic()
+        return episode
+
+    async def for_session(self, session_id: str, clock: str | None = None) -> Episode:
+        """The private episode of an MCP session (a client that sends no episode key), created on
+        the session's first tool call. The session id is the key."""
+        digest = key_digest(session_id)
+        episode_id = self._owned.get(digest)
+        episode = self._episodes.get(episode_id) if episode_id is not None else None
+        if episode is None:
+            self._refuse_ended(digest, "start a new MCP session")
+            await self._make_room()
+            episode_id = self._owned.get(digest)  # the session's other request may have created it
+            episode = self._episodes.get(episode_id) if episode_id else None
+            if episode is None:
+                episode = self._add(f"session-{digest[:16]}", clock, digest)
+        episode.last_used = time.monotonic()
+        return episode
+
+    def owner_of(self, key: str) -> str | None:
+        """The id of the live episode this key reaches, if any (for the owner-only routes)."""
+        episode_id = self._owned.get(key_digest(key))
+        return episode_id if episode_id in self._episodes else None
+
+    def ended_reason(self, name: str) -> str | None:
+        """Why the episode with this id (or key digest) ended, if it is remembered."""
+        ended = self._ended.get(name)
+        if ended is None:
+            return None
+        episode_id, reason = ended
+        return f"episode {episode_id} {_ENDINGS[reason].format(idle=self.idle_timeout_s)}"
+
+    def _refuse_ended(self, name: str, advice: str) -> None:
+        why = self.ended_reason(name)
+        if why is not None:
+            raise EpisodeError(f"{why}; its world is gone, so calls to it are refused: {advice}")
+
+    async def _make_room(self) -> None:
+        if len(self._episodes) >= self.max_episodes:
+            await self.expire_idle()
+        if len(self._episodes) >= self.max_episodes:
+            raise EpisodeError(
+                f"the server already holds its maximum of {self.max_episodes} episodes; close finished "
+                "ones (DELETE /episodes/<id>) or wait for idle ones to expire"
+            )
+
+    def _add(self, episode_id: str, clock: str | None, digest: str | None = None, label: str | None = None) -> Episode:
+        episode = self._open(episode_id, clock or self.default_clock)
+        episode.key_digest, episode.label = digest, label
+        self._episodes[episode_id] = episode
+        if digest is not None:
+            self._owned[digest] = episode_id
+        self.opened_total += 1
         return episode
 
     def _open(self, episode_id: str, clock: str | None) -> Episode:
@@ -232,6 +291,18 @@ class EpisodeRegistry:
         db = InlineConnection(self.template.connect_sync(clock=clock))
         db.row_factory = aiosqlite.Row
         return Episode(id=episode_id, db=db, clock=moment, content_hash=self.template.content_hash)
+
+    def _forget(self, episode: Episode, reason: EndReason) -> None:
+        """Drop a retiring episode from the live maps and remember why it ended."""
+        if self._episodes.get(episode.id) is episode:
+            del self._episodes[episode.id]
+        names = [episode.id] + ([episode.key_digest] if episode.key_digest else [])
+        for name in names:
+            self._owned.pop(name, None)
+            self._ended[name] = (episode.id, reason)
+            self._ended.move_to_end(name)
+        while len(self._ended) > MAX_ENDED_REMEMBERED:
+            self._ended.popitem(last=False)
 
     async def _retire(self, episode: Episode, reason: EndReason) -> EpisodeExport | None:
         """Wait for the episode's call in flight, then export it (if anyone wants it) and close it."""
@@ -253,9 +324,10 @@ class EpisodeRegistry:
 
     async def close(self, episode_id: str) -> EpisodeExport | None:
         """Close an episode and return its final export, or None if it does not exist."""
-        episode = self._episodes.pop(episode_id, None)
+        episode = self._episodes.get(episode_id)
         if episode is None:
             return None
+        self._forget(episode, "closed")
         return await self._retire(episode, "closed")
 
     async def expire_idle(self) -> int:
@@ -263,8 +335,7 @@ class EpisodeRegistry:
         cutoff = time.monotonic() - self.idle_timeout_s
         idle = [e for e in self._episodes.values() if e.last_used < cutoff and not e.lock.locked()]
         for episode in idle:
-            if self._episodes.get(episode.id) is episode:
-                del self._episodes[episode.id]
+            self._forget(episode, "expired")
         for episode in idle:
             await self._retire(episode, "expired")
         return len(idle)
@@ -281,7 +352,9 @@ class EpisodeRegistry:
 
     async def close_all(self) -> None:
         """Retire every episode (server shutdown)."""
-        episodes, self._episodes = list(self._episodes.values()), {}
+        episodes = list(self._episodes.values())
+        for episode in episodes:
+            self._forget(episode, "shutdown")
         with anyio.CancelScope(shield=True):
             for episode in episodes:
                 await self._retire(episode, "shutdown")

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import anyio
 
-from harness.cli.main import CliError
+from harness.cli.main import CliError, number
 
 TOKEN_ENV = "CORECRAFT_TOKEN"
+ADMIN_TOKEN_ENV = "CORECRAFT_ADMIN_TOKEN"
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -26,9 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="run the CoreCraft MCP server (stdio or streamable HTTP)",
         description=(
             "Run the CoreCraft MCP server. stdio (the default) serves the client that spawned it; "
-            f"HTTP serves many episodes at once, chosen by the X-CoreCraft-Episode header, at "
-            f"http://HOST:PORT/mcp. If ${TOKEN_ENV} is set, every HTTP request needs "
-            f"'Authorization: Bearer <token>'."
+            "HTTP serves many private episodes at once at http://HOST:PORT/mcp: POST /episodes issues an "
+            "episode and its key (send it in X-CoreCraft-Episode-Key), and a client that sends no key gets a "
+            f"private episode per MCP session. If ${TOKEN_ENV} is set, every HTTP request needs "
+            f"'Authorization: Bearer <token>'. If ${ADMIN_TOKEN_ENV} is set, X-CoreCraft-Admin-Token with it "
+            "lists and reaches every episode. See docs/threat-model.md."
         ),
     )
     parser.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="default: stdio")
@@ -37,7 +40,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument("--clock", help="default world clock, ISO-8601 with offset (default 2025-09-15T14:00:00-04:00)")
     parser.add_argument("--max-episodes", type=int, default=512, help="most episodes open at once (default 512)")
     parser.add_argument(
-        "--idle-timeout", type=float, default=1800.0, metavar="SECONDS",
+        "--idle-timeout", type=number(minimum=0, above=True), default=1800.0, metavar="SECONDS",
         help="close episodes unused this long (default 1800; on stdio only when --max-episodes is reached)",
     )
     parser.add_argument(
@@ -76,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
 
     token = os.environ.get(TOKEN_ENV) or None
     settings = HttpSettings(
+        admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         host=args.host,
         port=args.port,
         clock=args.clock,

@@ -1,22 +1,30 @@
-"""Streamable HTTP: one app serving many episodes, plus admin routes, behind the security guard.
+"""Streamable HTTP: one app serving many episodes, plus episode routes, behind the security guard.
 
-Routes (all behind the same Host/Origin checks and bearer token):
-- ``POST /mcp``: the MCP endpoint (stateless, JSON responses). The episode is chosen per request by
-  the ``X-CoreCraft-Episode`` header (default episode without it); ``X-CoreCraft-Clock`` sets the
-  world clock of an episode when the request creates it.
+Every episode belongs to whoever holds its key (docs/threat-model.md). Routes, all behind the same
+Host/Origin checks and optional shared bearer token:
+
+- ``POST /mcp``: the MCP endpoint. A request with ``X-CoreCraft-Episode-Key`` works in that
+  episode. A client that sends no key (the MCP Inspector, a desktop agent) gets a private episode
+  per MCP session: such clients are steered to the session protocol (2025-11-25), whose session id
+  the SDK draws at random; ending the session (``DELETE /mcp``) ends its episode.
+- ``POST /episodes``: open an episode; answers its id and key. JSON body, all optional:
+  ``{"clock": ISO-8601 with offset, "label": "what it is for"}``.
+- ``GET /episodes/{id}/export``: the episode's export (audit + changes) so far.
+- ``DELETE /episodes/{id}``: close the episode and return its final export.
+  Both need the episode's key (or the admin token); otherwise they answer 404 as for any unknown id.
+- ``GET /episodes``: every open episode; admin token only.
 - ``GET /healthz``: liveness and episode counts.
-- ``GET /episodes``: the open episodes.
-- ``GET /episodes/{id}/export``: the episode's export (audit + changes) so far; 404 if unknown.
-- ``DELETE /episodes/{id}``: close the episode and return its final export; 404 if unknown.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import anyio
 from mcp.server.transport_security import TransportSecuritySettings
@@ -26,9 +34,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from mcp_server.episodes import EpisodeRegistry
+from mcp_server.episodes import KEY_HEADER, EpisodeRegistry, key_digest
+from mcp_server.errors import EpisodeError
 from mcp_server.server import SERVER_VERSION, build_server
 from mcp_server.transports.auditdir import AuditDirectory
+from mcp_server.transports.episode_gate import EpisodeGate
 from mcp_server.transports.security import HttpSecurity, SecurityMiddleware
 from mcp_server.world.store import Template, load_template
 
@@ -47,6 +57,8 @@ class HttpSettings:
     expiry_interval_s: float | None = None  # default: a quarter of the idle timeout, 50 ms to 60 s
     audit_dir: Path | None = None
     token: str | None = field(default=None, repr=False)
+    admin_token: str | None = field(default=None, repr=False)
+    max_request_bytes: int = 1024 * 1024
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
 
@@ -65,14 +77,18 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
     security = HttpSecurity.for_bind(
         settings.host,
         token=settings.token,
+        admin_token=settings.admin_token,
         extra_hosts=settings.allowed_hosts,
         extra_origins=settings.allowed_origins,
     )
     server = build_server(world, registry=registry)
     mcp_app = server.streamable_http_app(
         streamable_http_path=MCP_PATH,
-        stateless_http=True,
+        stateless_http=False,  # sessions serve clients that send no episode key
         json_response=True,
+        max_request_body_size=settings.max_request_bytes,
+        session_idle_timeout=settings.idle_timeout_s,
+        max_sessions=settings.max_episodes,
         transport_security=TransportSecuritySettings(
             enable_dns_rebinding_protection=True,
             allowed_hosts=list(security.allowed_hosts),
@@ -107,38 +123,75 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
             }
         )
 
-    async def list_episodes(_request: Request) -> Response:
+    def may_reach(request: Request, episode_id: str) -> bool:
+        """The admin, or the holder of this episode's key."""
+        if security.is_admin(request.headers):
+            return True
+        key = request.headers.get(KEY_HEADER)
+        return bool(key) and registry.owner_of(key) == episode_id
+
+    def unknown_episode(request: Request) -> Response:
+        key = request.headers.get(KEY_HEADER)
+        ended = registry.ended_reason(key_digest(key)) if key else None
+        if ended is not None:
+            return JSONResponse({"error": f"{ended}; its world is gone"}, status_code=410)
+        return JSONResponse(
+            {"error": "unknown episode: no open episode has this id and your key (X-CoreCraft-Episode-Key)"},
+            status_code=404,
+        )
+
+    async def open_episode(request: Request) -> Response:
+        try:
+            options = await _episode_options(request)
+            episode, key = await registry.issue(options.get("clock"), options.get("label"))
+        except EpisodeError as exc:
+            status = 503 if "maximum" in str(exc) else 400
+            return JSONResponse({"error": str(exc)}, status_code=status)
+        return JSONResponse(
+            {"episode_id": episode.id, "key": key, "clock": episode.clock.isoformat(), "label": episode.label},
+            status_code=201,
+        )
+
+    async def list_episodes(request: Request) -> Response:
+        if not security.is_admin(request.headers):
+            return _admin_only(security)
         now = time.monotonic()
         rows = []
         for episode_id in registry.ids():
             episode = registry.find(episode_id)
             if episode is not None:
-                rows.append({"episode_id": episode_id, "calls": len(episode.audit), "idle_s": round(now - episode.last_used, 3)})
+                rows.append({
+                    "episode_id": episode_id, "label": episode.label, "calls": len(episode.audit),
+                    "idle_s": round(now - episode.last_used, 3),
+                })
         return JSONResponse({"episodes": rows})
 
     async def export_episode(request: Request) -> Response:
-        episode = registry.find(request.path_params["episode_id"])
+        episode_id = request.path_params["episode_id"]
+        episode = registry.find(episode_id) if may_reach(request, episode_id) else None
         if episode is None or episode.closed:
-            return _unknown_episode()
+            return unknown_episode(request)
         async with episode.lock:  # a consistent snapshot: no call half-recorded
             if episode.closed:
-                return _unknown_episode()
+                return unknown_episode(request)
             export = await episode.export()
         return JSONResponse(export.model_dump(mode="json"))
 
     async def close_episode(request: Request) -> Response:
-        export = await registry.close(request.path_params["episode_id"])
+        episode_id = request.path_params["episode_id"]
+        export = await registry.close(episode_id) if may_reach(request, episode_id) else None
         if export is None:
-            return _unknown_episode()
+            return unknown_episode(request)
         return JSONResponse(export.model_dump(mode="json"))
 
     app = Starlette(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             Route("/episodes", list_episodes, methods=["GET"]),
+            Route("/episodes", open_episode, methods=["POST"]),
             Route("/episodes/{episode_id}/export", export_episode, methods=["GET"]),
             Route("/episodes/{episode_id}", close_episode, methods=["DELETE"]),
-            Mount("/", app=mcp_app),
+            Mount("/", app=EpisodeGate(mcp_app, registry, MCP_PATH)),
         ],
         middleware=[Middleware(SecurityMiddleware, security=security)],
         lifespan=lifespan,
@@ -148,8 +201,39 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
     return app
 
 
-def _unknown_episode() -> Response:
-    return JSONResponse({"error": "unknown episode"}, status_code=404)
+def _admin_only(security: HttpSecurity) -> Response:
+    if security.admin_token is None:
+        hint = "this server has no admin token; start it with CORECRAFT_ADMIN_TOKEN set to list episodes"
+    else:
+        hint = "send the admin token in X-CoreCraft-Admin-Token"
+    return JSONResponse({"error": f"listing episodes is for the admin only: {hint}"}, status_code=403)
+
+
+MAX_OPTIONS_BYTES = 16 * 1024
+
+
+async def _episode_options(request: Request) -> dict[str, Any]:
+    """The optional JSON body of POST /episodes: clock and label, both strings."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_OPTIONS_BYTES:
+            raise EpisodeError(f"the body of POST /episodes is limited to {MAX_OPTIONS_BYTES} bytes")
+    if not body.strip():
+        return {}
+    try:
+        options = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise EpisodeError(f"the body must be a JSON object such as {{\"clock\": \"2025-09-15T14:00:00-04:00\"}}: {exc}") from exc
+    if not isinstance(options, dict):
+        raise EpisodeError("the body must be a JSON object with optional 'clock' and 'label'")
+    unknown = sorted(set(options) - {"clock", "label"})
+    if unknown:
+        raise EpisodeError(f"unknown field(s) {unknown}; POST /episodes accepts 'clock' and 'label'")
+    for name in ("clock", "label"):
+        if options.get(name) is not None and not isinstance(options[name], str):
+            raise EpisodeError(f"'{name}' must be a string")
+    return options
 
 
 async def serve_http(settings: HttpSettings, template: Template | None = None) -> None:

@@ -3,6 +3,9 @@
 - Host header allow-list (DNS-rebinding protection): 421 otherwise.
 - Origin allow-list for browser requests (a request without Origin is not from a web page): 403.
 - Optional shared bearer token, header only, compared in constant time: 401 otherwise.
+
+The admin token (``X-CoreCraft-Admin-Token``) is checked by the routes that need it, not here: it
+grants listing and reaching every episode, on top of whatever the shared token grants.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from starlette.datastructures import Headers
+
+ADMIN_HEADER = "x-corecraft-admin-token"
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -30,6 +35,13 @@ class HttpSecurity:
     allowed_hosts: tuple[str, ...]
     allowed_origins: tuple[str, ...]
     token: str | None = field(default=None, repr=False)
+    admin_token: str | None = field(default=None, repr=False)
+
+    def is_admin(self, headers: Headers) -> bool:
+        given = headers.get(ADMIN_HEADER)
+        if self.admin_token is None or given is None:
+            return False
+        return hmac.compare_digest(given.encode(), self.admin_token.encode())
 
     @classmethod
     def for_bind(
@@ -37,6 +49,7 @@ class HttpSecurity:
         host: str,
         *,
         token: str | None = None,
+        admin_token: str | None = None,
         extra_hosts: Iterable[str] = (),
         extra_origins: Iterable[str] = (),
     ) -> HttpSecurity:
@@ -46,7 +59,9 @@ class HttpSecurity:
             names.append(host)
         hosts = [_host_pattern(name) for name in names] + list(extra_hosts)
         origins = [f"http://{pattern}" for pattern in hosts] + list(extra_origins)
-        return cls(allowed_hosts=tuple(hosts), allowed_origins=tuple(origins), token=token or None)
+        return cls(
+            allowed_hosts=tuple(hosts), allowed_origins=tuple(origins), token=token or None, admin_token=admin_token or None
+        )
 
 
 def matches(value: str, patterns: Iterable[str]) -> bool:

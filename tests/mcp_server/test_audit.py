@@ -188,7 +188,7 @@ class StaleRegistry(EpisodeRegistry):
         return await super().get(episode_id, clock)
 
 
-async def test_a_call_routed_to_an_episode_closed_meanwhile_is_served_by_a_fresh_one() -> None:
+async def test_a_call_routed_to_an_episode_closed_meanwhile_is_refused_and_no_fresh_world_appears() -> None:
     async with opened(StaleRegistry(TEMPLATE)) as registry:
         registry.stale = await registry.get("ep-1")
         await registry.close("ep-1")
@@ -201,7 +201,20 @@ async def test_a_call_routed_to_an_episode_closed_meanwhile_is_served_by_a_fresh
             return {"content": [], "isError": False}
 
         ctx = FakeContext(registry, {"name": "searchCustomers", "arguments": {}, "_meta": {META_EPISODE_KEY: "ep-1"}})
-        await EpisodeAuditMiddleware()(ctx, handler)  # type: ignore[arg-type]
-        fresh = registry.find("ep-1")
-        assert fresh is not None and served == [fresh] and not fresh.closed
-        assert len(fresh.audit) == 1
+        with pytest.raises(MCPError, match="ep-1 was closed by its owner while this call waited"):
+            await EpisodeAuditMiddleware()(ctx, handler)  # type: ignore[arg-type]
+        assert served == [] and registry.find("ep-1") is None
+
+
+async def test_a_local_episode_id_that_ended_is_refused_rather_than_reopened_empty() -> None:
+    async with opened(EpisodeRegistry(TEMPLATE)) as registry:
+        await registry.get("ep-1")
+        await registry.close("ep-1")
+        ctx = FakeContext(registry, {"name": "searchCustomers", "arguments": {}, "_meta": {META_EPISODE_KEY: "ep-1"}})
+
+        async def handler(_ctx: Any) -> Any:
+            raise AssertionError("no tool may run in an ended episode")
+
+        with pytest.raises(MCPError, match="ep-1 was closed by its owner; its world is gone"):
+            await EpisodeAuditMiddleware()(ctx, handler)  # type: ignore[arg-type]
+        assert registry.find("ep-1") is None

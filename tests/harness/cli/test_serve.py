@@ -47,10 +47,12 @@ def test_serve_http_requires_the_token_from_the_environment_and_exports_on_ctrl_
         good = {"Authorization": "Bearer cli-token-81"}
         assert wait_until_up(f"{base}/healthz", good, process).status_code == 200
         assert httpx2.get(f"{base}/healthz", timeout=5).status_code == 401
+        envelope = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
         call = {"jsonrpc": "2.0", "id": 1, "method": "tools/call",
-                "params": {"name": "searchCustomers", "arguments": {"limit": 1}}}
-        headers = {**good, "X-CoreCraft-Episode": "cli-ep", "Accept": "application/json, text/event-stream",
-                   "MCP-Protocol-Version": "2025-11-25"}
+                "params": {"name": "searchCustomers", "arguments": {"limit": 1}, "_meta": envelope}}
+        opened = httpx2.post(f"{base}/episodes", json={"label": "cli-ep"}, headers=good, timeout=10).json()
+        headers = {**good, "X-CoreCraft-Episode-Key": opened["key"], "Accept": "application/json, text/event-stream",
+                   "MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call", "Mcp-Name": "searchCustomers"}
         answer = httpx2.post(f"{base}/mcp", json=call, headers=headers, timeout=10)
         assert answer.status_code == 200, answer.text
         assert answer.json()["result"]["isError"] is False
@@ -59,8 +61,9 @@ def test_serve_http_requires_the_token_from_the_environment_and_exports_on_ctrl_
         out, err = process.communicate(timeout=30)
     assert process.returncode == 130, err  # the conventional exit status after Ctrl-C
     assert out == b""
-    export = json.loads((tmp_path / "cli-ep.json").read_text(encoding="utf-8"))
-    assert export["end_reason"] == "shutdown" and export["audit"][0]["tool"] == "searchCustomers"
+    export = json.loads((tmp_path / f"{opened['episode_id']}.json").read_text(encoding="utf-8"))
+    assert export["end_reason"] == "shutdown" and export["label"] == "cli-ep"
+    assert export["audit"][0]["tool"] == "searchCustomers"
 
 
 @pytest.mark.parametrize(

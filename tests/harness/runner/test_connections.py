@@ -7,6 +7,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 import anyio
 import pytest
@@ -14,10 +15,13 @@ import uvicorn
 from runner_support import TEMPLATE, ReplayModel, hold_ticket_task, open_ticket_ids
 
 from harness.agent import run_episode
-from harness.connections import HttpConnection, InProcessConnection, StdioConnection
+from harness.connections import InProcessConnection, StdioConnection
+from harness.episode_journal import JOURNAL_FILE, EpisodeJournal
 from harness.errors import EpisodeInfrastructureError
+from harness.http_connection import HttpConnection
 from harness.tasks.models import Task
 from mcp_server.transports.http import HttpSettings, build_http_app
+from starlette.applications import Starlette
 
 CLOCK = "2025-09-20T10:00:00-04:00"
 
@@ -35,13 +39,14 @@ def free_loopback_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def http_server() -> AsyncIterator[str]:
+async def http_server() -> AsyncIterator[tuple[str, Starlette]]:
     sock = free_loopback_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(build_http_app(HttpSettings(port=port), TEMPLATE), log_level="warning", lifespan="on"))
+    app = build_http_app(HttpSettings(port=port), TEMPLATE)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     serving = asyncio.ensure_future(server.serve(sockets=[sock]))
     try:
-        yield f"http://127.0.0.1:{port}/mcp"
+        yield f"http://127.0.0.1:{port}/mcp", app
     finally:
         server.should_exit = True
         with anyio.fail_after(10):
@@ -59,25 +64,60 @@ async def test_a_stdio_episode_runs_in_its_own_server_process_and_brings_back_it
     assert record.world.content_hash == TEMPLATE.content_hash
 
 
-async def test_an_http_episode_uses_its_header_and_the_server_retires_it_afterwards() -> None:
+async def test_an_http_episode_is_issued_by_the_server_and_retired_afterwards(tmp_path: Path) -> None:
     task = hold_task()
+    journal = EpisodeJournal(tmp_path / JOURNAL_FILE)
     with anyio.fail_after(60):
-        async with http_server() as url:
+        async with http_server() as (url, app):
             connection = HttpConnection(url)
             try:
+                assert await connection.use_journal(journal) == 0
                 assert await connection.world_hash() == TEMPLATE.content_hash
                 records = await asyncio.gather(
                     *(run_episode(provider=ReplayModel(), connection=connection, task=task, trial=n, episode_id=f"http-ep-{n}") for n in (1, 2))
                 )
-                async with connection._client() as http:
-                    listed = (await http.get(url.removesuffix("/mcp") + "/episodes")).json()["episodes"]
+                still_open = len(app.state.registry)
+                ended = [app.state.registry.ended_reason(record.episode_id) for record in records]
             finally:
                 await connection.aclose()
     for record in records:
         assert record.status == "completed", record.error
         assert record.world is not None and record.world.clock == CLOCK
         assert [(c.table, c.op) for c in record.world.changes] == [("support_tickets", "update")]  # not the other's write
-    assert listed == []
+    assert still_open == 0
+    assert ended == [f"episode {r.episode_id} was closed by its owner" for r in records]  # the server's ids, recorded
+    assert journal.leftovers() == []  # each episode's close was journaled
+
+
+async def test_a_new_run_closes_the_episodes_a_killed_run_left_open_on_the_server(tmp_path: Path) -> None:
+    journal = EpisodeJournal(tmp_path / JOURNAL_FILE)
+    with anyio.fail_after(60):
+        async with http_server() as (url, app):
+            killed = HttpConnection(url)
+            killed.journal = journal
+            server_id, key = await killed._open("task#1", None)  # opened, then the process died (no close)
+            journal.opened(killed.root, server_id, key)
+            with (tmp_path / JOURNAL_FILE).open("ab") as handle:
+                handle.write(b'{"open": "ep-torn", "ke')  # kill -9 mid-line
+            await killed.aclose()
+            assert app.state.registry.find(server_id) is not None
+
+            resumed = HttpConnection(url)
+            try:
+                closed = await resumed.use_journal(EpisodeJournal(tmp_path / JOURNAL_FILE))
+            finally:
+                await resumed.aclose()
+            assert closed == 1 and app.state.registry.find(server_id) is None
+    assert not (tmp_path / JOURNAL_FILE).exists()
+
+
+async def test_the_episode_journal_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    journal = EpisodeJournal(tmp_path / JOURNAL_FILE)
+    journal.opened("http://127.0.0.1:1", "ep-1", "secret")
+    assert (tmp_path / JOURNAL_FILE).stat().st_mode & 0o077 == 0
+    assert [e.episode_id for e in journal.leftovers()] == ["ep-1"]
+    journal.closed("ep-1")
+    assert journal.leftovers() == []
 
 
 async def test_an_unreachable_server_makes_an_infrastructure_error_not_a_model_failure() -> None:
