@@ -59,6 +59,9 @@ class HttpSettings:
     token: str | None = field(default=None, repr=False)
     admin_token: str | None = field(default=None, repr=False)
     max_request_bytes: int = 1024 * 1024
+    request_timeout_s: float = 10.0  # a request's headers and body must all arrive within this
+    keep_alive_s: float = 5.0  # an idle connection (new, or between requests) is closed after this
+    max_connections: int = 1000  # beyond it, requests get 503 (slow or idle connections count too)
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
 
@@ -237,9 +240,15 @@ async def _episode_options(request: Request) -> dict[str, Any]:
 
 
 async def serve_http(settings: HttpSettings, template: Template | None = None) -> None:
-    """Run the app with uvicorn until interrupted; episodes still open are exported on the way out."""
+    """Run the app with uvicorn until interrupted; episodes still open are exported on the way out.
+    Slow and idle connections are closed by the deadlines of ``timeouts.uvicorn_config``."""
     import uvicorn
 
+    from mcp_server.transports.timeouts import uvicorn_config
+
     app = build_http_app(settings, template)
-    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    config = uvicorn_config(
+        app, host=settings.host, port=settings.port, request_timeout_s=settings.request_timeout_s,
+        keep_alive_s=settings.keep_alive_s, max_connections=settings.max_connections,
+    )
     await uvicorn.Server(config).serve()
