@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from mcp_server.errors import InvalidArgumentError
 from mcp_server.tools.filters import time_window
 from mcp_server.tools.runtime import fetch_all, world_tool
 from mcp_server.tools.sql import Where, limit_field
@@ -53,7 +54,11 @@ async def searchCustomers(
         where.add("(first_name || ' ' || last_name) LIKE ? ESCAPE '\\'", Where.contains(name))
     where.like("email", email)
     if phone:
-        digits = "".join(ch for ch in phone if ch.isdigit())
+        digits = "".join(ch for ch in phone if ch in "0123456789")
+        if not digits:
+            raise InvalidArgumentError(
+                f"phone={phone!r} has no digits (0-9); phone numbers are matched on their digits, e.g. 555-018-4706"
+            )
         where.add(
             "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(phone, '-', ''), ' ', ''), '(', ''), ')', ''), '+', '') LIKE ?",
             f"%{digits}%",

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from mcp_server.errors import InvalidStateError, PolicyViolationError
+from mcp_server.tools.arguments import MAX_REPORT_CHARS
 from mcp_server.tools.runtime import world_tool, writing
 from mcp_server.tools.write_support import next_ids, now_text, require_employee, require_row
 from mcp_server.world.rules import ESCALATION_DEPARTMENT
@@ -36,7 +37,7 @@ class EscalationRecord(BaseModel):
 async def createEscalation(
     ticket_id: Annotated[str, Field(description="The ticket to escalate, e.g. tkt-00042", min_length=1)],
     type: Annotated[EscalationType, Field(description=f"Kind of escalation; it decides the department ({_ROUTING})")],
-    notes: Annotated[str, Field(description="What the receiving team needs to know: the problem, what was tried, what is asked", min_length=20, max_length=4000)],
+    notes: Annotated[str, Field(description="What the receiving team needs to know: the problem, what was tried, what is asked", min_length=20, max_length=MAX_REPORT_CHARS)],
     priority: Annotated[Priority, Field(description="Urgency for the receiving team")] = "normal",
     created_by: Annotated[str | None, Field(description="Employee id of the person escalating, if known")] = None,
     department: Annotated[Department | None, Field(description="Optional; if given it must be the department the type goes to")] = None,

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from mcp_server.errors import InvalidArgumentError, NotFoundError, PolicyViolationError
+from mcp_server.tools.arguments import MAX_CODE_CHARS
 from mcp_server.tools.runtime import fetch_all, fetch_one, world_now, world_tool
 from mcp_server.world import rules
 from mcp_server.world.clock import from_utc_text
@@ -57,7 +58,7 @@ async def calculatePrice(
     items: Annotated[list[LineItem], Field(description="Products and quantities to price", min_length=1, max_length=50)],
     loyalty_tier: Annotated[LoyaltyTier, Field(description="The customer's loyalty tier (none 0%, silver 5%, gold 10%, platinum 15%)")] = "none",
     shipping_service: Annotated[ShippingService, Field(description="standard 9.99, express 19.99, overnight 39.99")] = "standard",
-    promo_code: Annotated[str | None, Field(description="Promotion code to apply, if any", min_length=1, max_length=64)] = None,
+    promo_code: Annotated[str | None, Field(description="Promotion code to apply, if any", min_length=1, max_length=MAX_CODE_CHARS)] = None,
 ) -> PriceQuote:
     """Price products at today's catalogue prices: subtotal, loyalty discount for the tier, an
     optional promotion code (valid today, on its category, above its minimum subtotal; it does not

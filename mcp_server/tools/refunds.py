@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from mcp_server.tools.arguments import MAX_NOTE_CHARS
 from mcp_server.tools.refund_logic import LineRequest, RefundReason, RefundRecord, issue_refund, load_order
 from mcp_server.tools.runtime import world_tool, writing
 
@@ -28,7 +29,7 @@ async def createRefund(
         Field(description="Employee id of the human who authorised the refund; they must hold the issue_refund permission. "
               "Leave empty to create a pending refund that awaits approval."),
     ] = None,
-    notes: Annotated[str | None, Field(description="Free-text note stored on the refund", max_length=2000)] = None,
+    notes: Annotated[str | None, Field(description="Free-text note stored on the refund", max_length=MAX_NOTE_CHARS)] = None,
 ) -> RefundRecord:
     """Refund order lines to the order's captured payment. Each line refunds unit price x quantity
     less the loyalty discount at the tier the order was placed with and less the line's share of any

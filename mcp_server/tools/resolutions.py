@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from mcp_server.errors import InvalidArgumentError, InvalidStateError
+from mcp_server.tools.arguments import MAX_REPORT_CHARS
 from mcp_server.tools.runtime import world_tool, writing
 from mcp_server.tools.write_support import next_ids, now_text, require_employee, require_row
 
@@ -29,7 +30,7 @@ class ResolutionRecord(BaseModel):
 async def createResolution(
     ticket_id: Annotated[str, Field(description="The ticket resolved, e.g. tkt-00042", min_length=1)],
     outcome: Annotated[Outcome, Field(description="What was done for the customer")],
-    summary: Annotated[str, Field(description="What was found and done, in a few sentences", min_length=10, max_length=4000)],
+    summary: Annotated[str, Field(description="What was found and done, in a few sentences", min_length=10, max_length=MAX_REPORT_CHARS)],
     resolved_by: Annotated[str | None, Field(description="Employee id of the person resolving it, if known")] = None,
     refund_id: Annotated[
         str | None,

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from mcp_server.errors import InvalidStateError, PolicyViolationError
+from mcp_server.tools.arguments import MAX_NOTE_CHARS
 from mcp_server.tools.order_dates import purchase_date
 from mcp_server.tools.refund_logic import LineRequest, RefundReason, RefundRecord, issue_refund, load_order
 from mcp_server.tools.runtime import world_now, world_tool, writing
@@ -53,7 +54,7 @@ async def processReturn(
         Field(description="Employee id of the human authorising the refund (needs issue_refund); "
               "empty leaves the refund pending approval"),
     ] = None,
-    notes: Annotated[str | None, Field(description="Free-text note stored on the refund", max_length=2000)] = None,
+    notes: Annotated[str | None, Field(description="Free-text note stored on the refund", max_length=MAX_NOTE_CHARS)] = None,
 ) -> ReturnResult:
     """Process a customer return of delivered order lines. Checks that the order is returnable
     (fulfilled, refund_requested or partially_refunded), that today is inside the 30-day return window

@@ -2,7 +2,8 @@
 
 A tool is an ``async def`` with flat, typed parameters, declared with ``@world_tool(...)``. It reaches
 the world through ``reading()`` or ``writing()``; it reports agent-fixable problems by raising a
-``WorldError`` subclass, which becomes an MCP tool error with that text. Any other exception is
+``WorldError`` subclass, which becomes an MCP tool error with that text. Before a tool runs, its text
+arguments pass the shared checks of ``arguments.py`` (length, blank, NUL). Any other exception is
 logged and replaced by a generic message, so no SQL, path or traceback ever reaches the agent.
 """
 
@@ -24,6 +25,7 @@ from mcp.types import ToolAnnotations
 
 from mcp_server.episodes import Episode
 from mcp_server.errors import WorldError
+from mcp_server.tools.arguments import check_text_arguments, declared_string_limits
 
 log = logging.getLogger("corecraft.tools")
 
@@ -49,9 +51,14 @@ def world_tool(*, name: str, title: str, writes: bool = False, idempotent: bool 
     (they add records or move statuses forward; nothing is deleted)."""
 
     def decorate(function: F) -> F:
+        signature = inspect.signature(function)
+        # Resolved on first use, when every name the annotations mention exists.
+        declared = functools.cache(lambda: declared_string_limits(function))
+
         @functools.wraps(function)
         async def guarded(*args: Any, **kwargs: Any) -> Any:
             try:
+                check_text_arguments(signature.bind_partial(*args, **kwargs).arguments, declared())
                 return await function(*args, **kwargs)
             except WorldError as exc:
                 raise ToolError(str(exc)) from exc

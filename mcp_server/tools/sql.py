@@ -7,11 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from mcp_server.errors import InvalidArgumentError
-
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
-MAX_SEARCH_TEXT = 500  # SQLite refuses LIKE patterns over 50,000 bytes; no real search needs this many
 
 
 def limit_field(default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Any:
@@ -27,10 +24,7 @@ class Where:
 
     @staticmethod
     def contains(text: str) -> str:
-        if len(text) > MAX_SEARCH_TEXT:
-            raise InvalidArgumentError(
-                f"a search text of {len(text)} characters is too long; search for a fragment of at most {MAX_SEARCH_TEXT}"
-            )
+        """A LIKE pattern for ``text`` anywhere (its length was capped by ``arguments.MAX_TEXT_CHARS``)."""
         escaped = text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return f"%{escaped}%"
 

@@ -8,6 +8,7 @@ import aiosqlite
 from pydantic import BaseModel, Field
 
 from mcp_server.errors import InvalidArgumentError, InvalidStateError, PolicyViolationError
+from mcp_server.tools.arguments import MAX_REASON_CHARS
 from mcp_server.tools.order_guards import check_payment_move, prepare_order_move
 from mcp_server.tools.refund_logic import PaymentChange, RefundRecord, cancel_order, load_order, payment_refunded
 from mcp_server.tools.runtime import world_tool, writing
@@ -19,7 +20,7 @@ OrderStatus = Literal[
 ]
 PaymentStatus = Literal["pending", "authorized", "captured", "failed", "refunded", "partially_refunded", "voided"]
 TicketStatus = Literal["new", "open", "pending_customer", "resolved", "closed"]
-Reason = Annotated[str, Field(description="Why the status changes (kept in the record)", min_length=5, max_length=1000)]
+Reason = Annotated[str, Field(description="Why the status changes (kept in the record)", min_length=5, max_length=MAX_REASON_CHARS)]
 
 
 def _check_move(kind: str, record_id: str, current: str, target: str, moves: dict[str, tuple[str, ...]]) -> None:
@@ -158,7 +159,7 @@ async def updateTicketStatus(
     ticket_id: Annotated[str, Field(description="The ticket, e.g. tkt-00042", min_length=1)],
     status: Annotated[TicketStatus, Field(description="The new status")],
     closure_reason: Annotated[
-        str | None, Field(description="Required for resolved and closed: why the ticket ends", min_length=5, max_length=1000)
+        str | None, Field(description="Required for resolved and closed: why the ticket ends", min_length=5, max_length=MAX_REASON_CHARS)
     ] = None,
     assignee_id: Annotated[str | None, Field(description="Optionally (re)assign the ticket to this employee id")] = None,
 ) -> TicketStatusChange:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from tool_support import call, call_error, description, world_row, world_rows
 
 EASTERN = ZoneInfo("America/New_York")
@@ -68,6 +70,19 @@ async def test_search_orders_reads_a_window_the_same_in_any_time_zone() -> None:
 async def test_search_orders_refuses_a_date_without_time_zone_and_says_how_to_write_it() -> None:
     text = await call_error("searchOrders", {"created_after": "2025-08-01T00:00:00"})
     assert "time zone" in text and "2025-08-01T00:00:00-04:00" in text
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:30:00-01:00", "0001-01-01T00:00:00+01:00", "0300-01-01T00:00:00Z"])
+async def test_search_orders_refuses_a_date_outside_the_accepted_years_instead_of_failing_or_finding_nothing(moment: str) -> None:
+    text = await call_error("searchOrders", {"created_after": moment})
+    assert "outside the range of dates this tool accepts (1900-01-01T00:00:00Z to 2100-12-31T23:59:59Z)" in text
+    assert "leave created_after out" in text
+
+
+async def test_search_orders_from_the_first_accepted_moment_finds_the_oldest_orders() -> None:
+    oldest = [r["id"] for r in world_rows("SELECT id FROM orders WHERE created_at IS NOT NULL ORDER BY created_at, id LIMIT 10")]
+    found = await call("searchOrders", {"created_after": "1900-01-01T00:00:00-05:00"})
+    assert [o["id"] for o in found["orders"]] == oldest
 
 
 async def test_search_order_summaries_count_units_and_carry_status_and_shipping() -> None:

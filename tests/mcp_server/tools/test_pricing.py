@@ -8,7 +8,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from mcp_server.world.clock import EARLIEST_CLOCK, to_utc_text
 from tool_support import call_result, error_text, world_rows
+
+# Promotions still running an hour after the earliest clock the world accepts can be priced with.
+RUNNING = f"ends_at > '{to_utc_text(EARLIEST_CLOCK + timedelta(hours=1))}'"
 
 
 async def price(arguments: dict[str, Any], *, clock: str | None = None) -> Any:
@@ -26,9 +30,9 @@ def product(category: str, offset: int = 0) -> sqlite3.Row:
 
 
 def running_clock(promo: sqlite3.Row) -> str:
-    """A moment inside the promotion's window."""
+    """A moment inside the promotion's window that the world clock accepts."""
     starts = datetime.strptime(promo["starts_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    return (starts + timedelta(hours=1)).isoformat()
+    return (max(starts, EARLIEST_CLOCK) + timedelta(hours=1)).isoformat()
 
 
 async def test_gold_quote_takes_ten_percent_off_the_subtotal_and_adds_express_shipping() -> None:
@@ -77,7 +81,7 @@ async def test_expired_promotion_says_when_it_ended() -> None:
 
 
 async def test_non_stackable_promotion_and_loyalty_discount_give_only_the_larger_one() -> None:
-    promos = world_rows("SELECT * FROM promotions WHERE stackable_with_loyalty = 0 ORDER BY id LIMIT 1")
+    promos = world_rows(f"SELECT * FROM promotions WHERE stackable_with_loyalty = 0 AND {RUNNING} ORDER BY id LIMIT 1")
     assert promos, "the world has no non-stackable promotion"
     promo = promos[0]
     item = product(promo["category"] or "gpu")
@@ -100,7 +104,7 @@ async def test_non_stackable_promotion_and_loyalty_discount_give_only_the_larger
 
 
 async def test_stackable_promotion_applies_with_the_loyalty_discount() -> None:
-    promos = world_rows("SELECT * FROM promotions WHERE stackable_with_loyalty = 1 ORDER BY id LIMIT 1")
+    promos = world_rows(f"SELECT * FROM promotions WHERE stackable_with_loyalty = 1 AND {RUNNING} ORDER BY id LIMIT 1")
     assert promos, "the world has no stackable promotion"
     promo = promos[0]
     item = product(promo["category"] or "gpu")
@@ -116,9 +120,9 @@ async def test_stackable_promotion_applies_with_the_loyalty_discount() -> None:
 
 
 async def test_category_promotion_on_items_of_other_categories_is_an_error() -> None:
-    promos = world_rows("SELECT * FROM promotions WHERE category IS NOT NULL AND min_subtotal <= 50 ORDER BY id LIMIT 1")
+    promos = world_rows(f"SELECT * FROM promotions WHERE category IS NOT NULL AND min_subtotal <= 50 AND {RUNNING} ORDER BY id LIMIT 1")
     if not promos:
-        promos = world_rows("SELECT * FROM promotions WHERE category IS NOT NULL ORDER BY id LIMIT 1")
+        promos = world_rows(f"SELECT * FROM promotions WHERE category IS NOT NULL AND {RUNNING} ORDER BY id LIMIT 1")
     assert promos, "the world has no category promotion"
     promo = promos[0]
     other = world_rows("SELECT * FROM products WHERE category != ? ORDER BY price DESC LIMIT 1", (promo["category"],))[0]
@@ -132,9 +136,10 @@ async def test_category_promotion_on_items_of_other_categories_is_an_error() -> 
 
 async def test_promotion_below_its_minimum_subtotal_is_an_error() -> None:
     promos = world_rows(
-        """SELECT * FROM (SELECT pr.*, (SELECT p.id FROM products p WHERE (pr.category IS NULL OR p.category = pr.category)
-                                         AND p.price < pr.min_subtotal ORDER BY p.price LIMIT 1) AS cheap_id
-                          FROM promotions pr WHERE pr.min_subtotal > 0) WHERE cheap_id IS NOT NULL ORDER BY id LIMIT 1"""
+        f"""SELECT * FROM (SELECT pr.*, (SELECT p.id FROM products p WHERE (pr.category IS NULL OR p.category = pr.category)
+                                          AND p.price < pr.min_subtotal ORDER BY p.price LIMIT 1) AS cheap_id
+                           FROM promotions pr WHERE pr.min_subtotal > 0 AND pr.{RUNNING})
+            WHERE cheap_id IS NOT NULL ORDER BY id LIMIT 1"""
     )
     assert promos, "the world has no promotion with a minimum above one of its products' price"
     promo = promos[0]

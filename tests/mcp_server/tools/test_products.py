@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mcp_server.world.clock import EARLIEST_CLOCK, to_utc_text
 from tool_support import call, call_error, call_with_rows, world_row, world_rows
 
 
@@ -63,7 +64,10 @@ async def test_get_product_gives_stock_per_warehouse_warranty_terms_and_active_p
 
 
 async def test_get_product_promotions_follow_the_world_clock() -> None:
-    promo = world_row("SELECT category, starts_at, ends_at FROM promotions WHERE category IS NOT NULL ORDER BY id")
+    earliest = to_utc_text(EARLIEST_CLOCK)  # the world clock accepts no earlier moment
+    promo = world_row(
+        "SELECT category, starts_at, ends_at FROM promotions WHERE category IS NOT NULL AND starts_at >= ? ORDER BY id", (earliest,)
+    )
     product = world_row("SELECT id FROM products WHERE category = ? ORDER BY id", (promo["category"],))
     inside = await call("getProduct", {"product_id": product["id"]}, clock=promo["starts_at"])
     after = await call("getProduct", {"product_id": product["id"]}, clock=promo["ends_at"])

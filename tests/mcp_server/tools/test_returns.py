@@ -11,6 +11,7 @@ from mcp import Client
 
 from mcp_server.episodes import EpisodeRegistry
 from mcp_server.server import build_server
+from mcp_server.world.clock import EARLIEST_CLOCK, to_utc_text
 from tool_support import TEMPLATE, error_text, run, world_rows
 EASTERN = ZoneInfo("America/New_York")
 
@@ -21,13 +22,16 @@ def eastern_clock(day: date, at: time) -> str:
 
 def evening_order() -> tuple[sqlite3.Row, date]:
     """A refundable fulfilled order placed late in the Eastern evening, so its UTC date is the next
-    day: only the Eastern date gives the right window."""
+    day: only the Eastern date gives the right window. It is placed after the earliest clock the
+    world accepts, so every clock of its return window can be set."""
     rows = world_rows(
         """SELECT o.* FROM orders o
            WHERE o.status = 'fulfilled' AND o.created_at IS NOT NULL AND CAST(substr(o.created_at, 12, 2) AS INTEGER) < 4
              AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id)
              AND EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.status = 'captured')
-           ORDER BY o.id LIMIT 1"""
+             AND o.created_at > ?
+           ORDER BY o.id LIMIT 1""",
+        (to_utc_text(EARLIEST_CLOCK),),
     )
     assert rows, "the world has no refundable order placed late in the Eastern evening"
     created = datetime.strptime(rows[0]["created_at"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+from pathlib import Path
+
+import pytest
 
 from mcp_server.world import store
 
@@ -62,3 +66,46 @@ def test_json_columns_hold_real_json_lists_and_objects() -> None:
     ).fetchone()
     assert isinstance(json.loads(specs), dict)
     assert "issue_refund" in json.loads(permissions)
+
+
+def _load_fresh(monkeypatch: pytest.MonkeyPatch) -> store.Template:
+    monkeypatch.setattr(store, "_TEMPLATES", {})  # forget the process's copy: read the disk cache again
+    return store.load_template()
+
+
+def _cached_image(cache: Path) -> Path:
+    [image] = cache.glob("world-*.sqlite")
+    return image
+
+
+def test_the_cached_image_is_written_with_a_digest_of_its_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORECRAFT_CACHE_DIR", str(tmp_path))
+    template = _load_fresh(monkeypatch)
+    image = _cached_image(tmp_path)
+    assert image.read_bytes() == template.image
+    assert (tmp_path / f"{image.name}.sha256").read_text() == hashlib.sha256(template.image).hexdigest()
+
+
+def test_an_edited_cache_image_is_rebuilt_from_the_data_not_served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORECRAFT_CACHE_DIR", str(tmp_path))
+    genuine = _load_fresh(monkeypatch).image
+    edit = sqlite3.connect(_cached_image(tmp_path))
+    try:  # what the probe did: every permission for everyone
+        edit.execute("""UPDATE employees SET permissions = '["issue_refund","edit_order","cancel_order","escalate","kb_edit","policy_override"]'""")
+        edit.commit()
+    finally:
+        edit.close()
+    assert _cached_image(tmp_path).read_bytes() != genuine
+    reloaded = _load_fresh(monkeypatch)
+    assert reloaded.image == genuine
+    assert _cached_image(tmp_path).read_bytes() == genuine  # the cache is repaired, too
+
+
+def test_a_cache_image_without_its_digest_is_rebuilt(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CORECRAFT_CACHE_DIR", str(tmp_path))
+    genuine = _load_fresh(monkeypatch).image
+    image = _cached_image(tmp_path)
+    image.write_bytes(genuine[: len(genuine) // 2])  # cut short, and its digest lost
+    (tmp_path / f"{image.name}.sha256").unlink()
+    assert _load_fresh(monkeypatch).image == genuine
+    assert (tmp_path / f"{image.name}.sha256").read_text() == hashlib.sha256(genuine).hexdigest()
