@@ -8,14 +8,39 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
+# What a shell reports for a process killed by SIGPIPE (128 + 13): `corecraft ... | head -1`.
+BROKEN_PIPE_EXIT = 141
 SUBCOMMAND_MODULES = ("serve", "tools_cmd", "world_cmd", "run_cmd", "grade_cmd", "judge_cmd", "report_cmd", "tasks_cmd")
 
 
 class CliError(Exception):
     """A usage problem to report to the user in one line (exit code 2)."""
+
+
+def number(*, minimum: float = 0.0, above: bool = False) -> Callable[[str], float]:
+    """An argparse type for a finite float of at least ``minimum`` (or above it, with ``above``).
+
+    ``float()`` accepts nan, inf and negatives, and each of those quietly switches a limit off
+    (nan compares false with everything), so every float option goes through this."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+        if value < minimum or (above and value == minimum):
+            bound = f"above {minimum:g}" if above else f"at least {minimum:g}"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text!r}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,13 +58,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.handler(args) or 0)
+        code = int(args.handler(args) or 0)
+        sys.stdout.flush()  # a reader that went away fails here, inside the handler below, not at exit
+        return code
     except CliError as exc:
         print(f"corecraft {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _reader_went_away()
+    except BaseExceptionGroup as group:  # a write in a task of a task group
+        if group.split(BrokenPipeError)[1] is not None:
+            raise
+        return _reader_went_away()
+
+
+def _reader_went_away() -> int:
+    """Whoever read our output closed the pipe (`| head -1`): stop quietly, as tools do. Point
+    stdout at /dev/null so that the interpreter's final flush does not fail and print again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is not a real file (captured in tests)
+        pass
+    return BROKEN_PIPE_EXIT
 
 
 if __name__ == "__main__":

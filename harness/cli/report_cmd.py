@@ -8,7 +8,8 @@ from pathlib import Path
 
 from harness.cli.main import CliError
 from harness.errors import HarnessError
-from harness.grading.records import GRADES_FILE, TRANSCRIPTS_FILE, read_grades, read_records
+from harness.grading.records import GRADES_FILE, TRANSCRIPTS_FILE, grades_file, records_file
+from harness.jsonl import print_warning
 from harness.report import build_report, render_markdown
 
 
@@ -31,13 +32,16 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{grades_path} does not exist; run `corecraft grade` first")
     transcripts_path = grades_path.parent / TRANSCRIPTS_FILE
     try:
-        grades = read_grades(grades_path)
-        records = read_records(transcripts_path) if transcripts_path.exists() else None
+        graded = grades_file(grades_path)
+        transcripts = records_file(transcripts_path) if transcripts_path.exists() else None
     except HarnessError as exc:
         raise CliError(str(exc)) from exc
-    if records is not None:
+    print_warning(graded.report)
+    grades, records = graded.records, None
+    if transcripts is not None:
+        print_warning(transcripts.report)
         keys = {g.key for g in grades}
-        records = [r for r in records if r.key in keys]
+        records = [r for r in transcripts.records if r.key in keys]
     report = build_report(grades, records)
     print(json.dumps(report, indent=2) if args.json else render_markdown(report), end="" if not args.json else "\n")
     return 0

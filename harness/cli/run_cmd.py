@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.cli.main import CliError
+from harness.cli.main import CliError, number
 
 CONNECTIONS = ("inprocess", "stdio", "http")
 
@@ -44,16 +44,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
                         "process per episode) or http (a running server, see --server-url)")
     parser.add_argument("--server-url", help="MCP endpoint of a running `corecraft serve --transport http`, e.g. http://127.0.0.1:8765/mcp")
     parser.add_argument("--max-turns", type=int, default=None, help="model turns per episode before it stops as max_turns (default 100)")
-    parser.add_argument("--episode-timeout", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--episode-timeout", type=number(minimum=0), default=None, metavar="SECONDS",
                         help="wall-clock limit per episode, recorded as timeout (default 1800; 0 = none)")
-    parser.add_argument("--max-cost", type=float, default=None, metavar="USD",
+    parser.add_argument("--max-cost", type=number(minimum=0), default=None, metavar="USD",
                         help="stop starting episodes once DIR's runs have spent this much, earlier invocations "
                         "included (running episodes finish)")
     parser.add_argument("--dry-run", action="store_true", help="estimate tokens and cost, run nothing")
     parser.add_argument("--price-table", type=Path, help="JSON file of prices (USD per million tokens) over the built-in table")
     settings = parser.add_argument_group("model settings")
     settings.add_argument("--max-tokens", type=int, help="output token cap per model turn")
-    settings.add_argument("--temperature", type=float)
+    settings.add_argument("--temperature", type=number(minimum=0))
     settings.add_argument("--reasoning-effort", choices=("none", "minimal", "low", "medium", "high", "xhigh", "max"))
     settings.add_argument("--thinking-budget", help="Anthropic thinking budget in tokens, or 'adaptive'")
     settings.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",

@@ -44,6 +44,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
         help="close episodes unused this long (default 1800; on stdio only when --max-episodes is reached)",
     )
     parser.add_argument(
+        "--request-timeout", type=number(minimum=0, above=True), default=10.0, metavar="SECONDS",
+        help="HTTP: a request's headers and body must all arrive within this long, else 408 and close (default 10)",
+    )
+    parser.add_argument(
+        "--max-connections", type=int, default=1000,
+        help="HTTP: answer 503 while this many connections are open, slow and idle ones included (default 1000)",
+    )
+    parser.add_argument(
         "--audit-dir", type=Path,
         help="write each episode's export (audit log + row changes) here as <episode>.json when it ends",
     )
@@ -80,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
     token = os.environ.get(TOKEN_ENV) or None
     settings = HttpSettings(
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        request_timeout_s=args.request_timeout,
+        max_connections=args.max_connections,
         host=args.host,
         port=args.port,
         clock=args.clock,
@@ -114,6 +124,8 @@ def _check(args: argparse.Namespace) -> None:
         raise CliError("--max-episodes must be at least 1")
     if args.idle_timeout <= 0:
         raise CliError("--idle-timeout must be positive")
+    if args.max_connections < 1:
+        raise CliError("--max-connections must be at least 1")
     if not 0 < args.port < 65536:
         raise CliError("--port must be between 1 and 65535")
 

@@ -12,9 +12,11 @@ import hashlib
 import json
 import logging
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from mcp_server.world.store import cache_dir
 
@@ -24,6 +26,28 @@ log = logging.getLogger("corecraft.grading")
 
 def default_cache_dir() -> Path:
     return cache_dir() / "judge"
+
+
+def endpoint_id(base_url: str | None) -> str:
+    """The judge's endpoint as it goes into the cache key: the same model name served elsewhere
+    (another vLLM host, a proxy) may answer differently, so its verdicts must not be shared.
+    Spellings of one URL agree (case of scheme and host, default port, trailing slashes); user
+    info is dropped, so a credential in the URL never decides the key."""
+    if base_url is None or not base_url.strip():
+        return "default"  # the provider's own API
+    raw = base_url.strip()
+    parts = urlsplit(raw)
+    try:
+        port = parts.port
+    except ValueError:  # not a URL we can take apart: use it as written
+        return raw
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal
+    if port is not None and port != {"http": 80, "https": 443}.get(scheme):
+        host = f"{host}:{port}"
+    path = re.sub("/{2,}", "/", parts.path).rstrip("/")
+    return urlunsplit((scheme, host, path, parts.query, ""))
 
 
 def judge_key(payload: dict[str, Any]) -> str:

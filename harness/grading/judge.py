@@ -6,7 +6,8 @@ and, only where a criterion asks, the tool calls and world changes; everything i
 as evidence, not instructions. It must answer one JSON object with exactly one verdict (id,
 reason, met) per criterion. Anything else (missing, extra or duplicate ids, a non-boolean
 ``met``, an empty reason, prose around the JSON, duplicate keys) leaves the transcript ungraded:
-never passed, never failed. Replies are cached by a sha256 of everything the judge saw.
+never passed, never failed. Replies are cached by a sha256 of everything the judge saw, and of the
+model and endpoint that answered.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harness.errors import ConfigurationError, ProviderError
-from harness.grading.cache import JudgeCache, judge_key
+from harness.grading.cache import JudgeCache, endpoint_id, judge_key
 from harness.providers.base import Provider
 from harness.tasks.models import Criterion, JudgeCheck, Task
 from harness.transcript import EpisodeRecord, Usage
@@ -33,7 +35,16 @@ JUDGE_SETTINGS_PREFERENCE: tuple[dict[str, Any], ...] = ({"temperature": 0, "see
 # Settings that change how a call is made, not what the judge answers: left out of the cache key.
 TRANSPORT_SETTINGS = frozenset({"request_timeout_s", "max_retries"})
 RESULT_CHARS = 1500  # a tool result longer than this is cut in the judge's view
-_EVIDENCE_TAGS = re.compile(r"<(/?)(task|final_reply|tool_calls|world_changes)>", re.IGNORECASE)
+EVIDENCE_TAGS = ("task", "final_reply", "tool_calls", "world_changes")  # the blocks the prompt marks evidence with
+# Any spelling a model might read as one of those tags: any case, spaces or invisible characters
+# around the slash and the name, '-' or ' ' for '_', attributes, a missing '>', a full-width '<'.
+_INVISIBLE = "\u200b-\u200f\u2060\ufeff"
+_NAMES = "|".join(f"[\\s_\\-{_INVISIBLE}]*".join(map(re.escape, tag.split("_"))) for tag in EVIDENCE_TAGS)
+_OPEN, _CLOSE = "<\uff1c\ufe64", ">\uff1e\ufe65"
+_EVIDENCE_TAGS = re.compile(
+    rf"[{_OPEN}](?P<inner>[\s{_INVISIBLE}]*/?[\s{_INVISIBLE}]*(?:{_NAMES})(?![A-Za-z0-9])[^{_OPEN}{_CLOSE}]*)(?P<close>[{_CLOSE}]?)",
+    re.IGNORECASE,
+)
 _FENCED = re.compile(r"^```(?:json)?[ \t]*\n(.*)\n```$", re.DOTALL)
 
 SYSTEM_PROMPT = (
@@ -52,6 +63,14 @@ class _Verdict(BaseModel):
     id: str
     reason: str = Field(min_length=1)
     met: bool
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_says_something(cls, reason: str) -> str:
+        # Spaces or invisible characters are no reason: the verdict is malformed, not graded.
+        if not "".join(ch for ch in reason if unicodedata.category(ch) != "Cf").strip():
+            raise ValueError("the reason is blank")
+        return reason
 
 
 class _Reply(BaseModel):
@@ -82,8 +101,13 @@ def same_model(a: str, b: str) -> bool:
 
 
 def _evidence(text: str) -> str:
-    """Neutralise our own delimiters inside evidence so it cannot close its block early."""
-    return _EVIDENCE_TAGS.sub(lambda m: f"\u2039{m.group(1)}{m.group(2)}\u203a", text)
+    """Neutralise anything in evidence that reads as one of our delimiters, so that it cannot
+    close its block early: ``</final_reply >`` becomes ``‹/final_reply ›``."""
+    return _EVIDENCE_TAGS.sub(_neutralised, text)
+
+
+def _neutralised(match: re.Match[str]) -> str:
+    return "\u2039" + match["inner"] + ("\u203a" if match["close"] else "")
 
 
 def _tool_call_lines(record: EpisodeRecord) -> str:
@@ -158,7 +182,7 @@ def build_prompt(task: Task, criteria: Sequence[Criterion], record: EpisodeRecor
 
 
 def _tag_list(sections: Sequence[str]) -> str:
-    tags = [f"<{tag}>" for tag in ("task", "final_reply", "tool_calls", "world_changes") if any(f"\n<{tag}>\n" in s for s in sections)]
+    tags = [f"<{tag}>" for tag in EVIDENCE_TAGS if any(f"\n<{tag}>\n" in s for s in sections)]
     return ", ".join(tags[:-1]) + " and " + tags[-1]
 
 
@@ -216,6 +240,8 @@ class Judge:
         self.provider = provider  # retries transient failures itself (its max_retries setting)
         self.cache = cache
         self.timeout_s = timeout_s
+        # HTTP providers keep the base URL they were built with; None is the provider's own API.
+        self.endpoint = endpoint_id(getattr(provider, "base_url", None))
 
     @property
     def model(self) -> str:
@@ -228,8 +254,8 @@ class Judge:
 
     def key_for(self, prompt: str) -> str:
         return judge_key({
-            "protocol": JUDGE_PROTOCOL, "model": self.provider.model, "settings": self.settings,
-            "system": SYSTEM_PROMPT, "prompt": prompt,
+            "protocol": JUDGE_PROTOCOL, "model": self.provider.model, "endpoint": self.endpoint,
+            "settings": self.settings, "system": SYSTEM_PROMPT, "prompt": prompt,
         })
 
     async def grade(self, task: Task, criteria: Sequence[Criterion], record: EpisodeRecord) -> JudgeOutcome:

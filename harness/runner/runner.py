@@ -20,7 +20,9 @@ from mcp.types import Tool
 
 from harness.agent import EpisodeLimits, backoff_sleep, episode_key, run_episode, system_prompt
 from harness.connections import ConnectionKind, WorldConnection, open_connection
+from harness.episode_journal import JOURNAL_FILE, EpisodeJournal
 from harness.errors import ConfigurationError
+from harness.jsonl import print_warning
 from harness.pricing import PriceTable, load_price_table
 from harness.providers.base import Provider
 from harness.runner.estimate import CostEstimate, estimate_cost
@@ -174,6 +176,9 @@ async def _run(
     config: RunConfig, suite: list[TaskWithRubric], provider: Provider, world: WorldConnection,
     prices: PriceTable, out: TextIO,
 ) -> RunSummary:
+    leftovers = await world.use_journal(EpisodeJournal(config.out_dir / JOURNAL_FILE))
+    if leftovers:
+        out.write(f"note: closed {leftovers} episode(s) an earlier, interrupted run left open on the server\n")
     tools = await world.list_tools()
     world_hash = await world.world_hash()
     manifest = reconcile(config.out_dir, build_manifest(config, suite, tools, world_hash, provider.model, dict(provider.settings)))
@@ -181,10 +186,7 @@ async def _run(
 
     path = config.out_dir / TRANSCRIPTS_FILE
     log = read_transcripts(path)
-    if log.torn_tail:
-        out.write(f"note: {path} ended in a partly written record (the run was killed); it is ignored and its episode runs again\n")
-    if log.bad_lines:
-        out.write(f"note: {path}: lines {log.bad_lines[:10]} are not valid records and are ignored\n")
+    print_warning(log.report, out)  # an episode whose only record was skipped runs again
     latest = {key: record.status for key, record in log.records.items()}  # kept current as records land
     wanted = [(pair.task, trial) for pair in suite for trial in range(1, config.trials + 1)]
     queue = deque((task, trial) for task, trial in wanted if latest.get(episode_key(task.id, trial), "error") == "error")
@@ -234,7 +236,7 @@ async def _run(
             if record.status == "error":
                 progress.note(f"episode {record.key} errored ({record.stop_reason}): {record.error}")
 
-    with TranscriptWriter(path, valid_length=log.valid_length) as writer:
+    with TranscriptWriter(path, valid_length=log.report.valid_length) as writer:
         try:
             async with asyncio.TaskGroup() as group:
                 for _ in range(min(config.concurrency, len(queue))):

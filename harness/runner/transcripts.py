@@ -1,9 +1,10 @@
 """The run's transcript file: append-only JSONL, one ``EpisodeRecord`` per line.
 
 Each record is written, flushed and fsync'd as its episode ends, so a killed run loses at most the
-episodes in flight. A run killed mid-write leaves a torn last line; the reader ignores it (and says
-so) and the writer cuts it off before appending. A key may appear several times (an errored
-attempt, then its rerun): the last record for a key is the one that counts.
+episodes in flight. Reading follows the policy of harness.jsonl (shared with `grade` and `report`):
+a torn last line (a run killed mid-write) is ignored and the writer cuts it off before appending,
+damaged lines are skipped and reported, and the last record for a repeated key is the one that
+counts (an errored attempt, then its rerun).
 """
 
 from __future__ import annotations
@@ -11,11 +12,10 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
-
+from harness.jsonl import ReadReport, read_record_file
 from harness.transcript import EpisodeRecord
 
 TRANSCRIPTS_FILE = "transcripts.jsonl"
@@ -25,39 +25,16 @@ TRANSCRIPTS_FILE = "transcripts.jsonl"
 class TranscriptLog:
     """What a transcript file holds: the latest record per key, and what could not be read."""
 
-    records: dict[str, EpisodeRecord] = field(default_factory=dict)
-    lines: int = 0
-    torn_tail: bool = False  # the last line was cut off mid-write (ignored)
-    bad_lines: list[int] = field(default_factory=list)  # complete lines that do not parse (ignored)
-    valid_length: int = 0  # bytes up to the end of the last complete line
+    records: dict[str, EpisodeRecord]
+    report: ReadReport  # damaged lines, a torn tail, and how many bytes to keep
     spent_usd: float = 0.0  # over every record, superseded ones included: they were paid for too
 
 
 def read_transcripts(path: Path) -> TranscriptLog:
-    log = TranscriptLog()
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        return log
-    offset = 0
-    for number, raw in enumerate(data.splitlines(keepends=True), start=1):
-        complete = raw.endswith(b"\n")
-        if not complete:
-            log.torn_tail = bool(raw.strip())
-            break
-        offset += len(raw)
-        log.valid_length = offset
-        if not raw.strip():
-            continue
-        log.lines += 1
-        try:
-            record = EpisodeRecord.model_validate_json(raw)
-        except (ValidationError, ValueError):
-            log.bad_lines.append(number)
-            continue
-        log.records[record.key] = record
-        log.spent_usd += record.cost_usd
-    return log
+    """The transcripts under the shared reading policy (harness.jsonl); a missing file is empty."""
+    read = read_record_file(path, EpisodeRecord, key=lambda r: r.key, missing_ok=True)
+    spent = sum(r.cost_usd for r in read.records) + sum(r.cost_usd for r in read.superseded)
+    return TranscriptLog({r.key: r for r in read.records}, read.report, spent)
 
 
 class TranscriptWriter:
@@ -75,6 +52,8 @@ class TranscriptWriter:
         if valid_length is not None and self._handle.tell() > valid_length:
             self._handle.truncate(valid_length)
             self._handle.seek(valid_length)
+        if self._handle.tell() and not _ends_with_newline(path):
+            self._handle.write(b"\n")  # a last record without its newline: keep it, start a new line
 
     def write(self, record: EpisodeRecord) -> None:
         line = record.model_dump_json().encode("utf-8") + b"\n"
@@ -99,3 +78,9 @@ class TranscriptWriter:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1) == b"\n"

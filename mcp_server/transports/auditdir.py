@@ -12,13 +12,16 @@ import anyio
 
 from mcp_server.episodes import EpisodeExport
 
+REPEAT_MARK = "~"  # between an id and the number of its repeat: outside the id alphabet
+
 
 class AuditDirectory:
     """An ``on_close`` hook for the episode registry: one ``<episode id>.json`` per ended episode.
 
-    Episode ids are validated by the registry (no separators, no leading dot), so they are safe
-    file names. An id used again after its episode ended gets ``<id>.2.json``, ``<id>.3.json``...
-    rather than overwriting the earlier record.
+    Episode ids are validated by the registry (``[A-Za-z0-9][A-Za-z0-9._-]*``: no separators, no
+    leading dot), so they are safe file names. An id used again after its episode ended gets
+    ``<id>~2.json``, ``<id>~3.json``... rather than overwriting the earlier record. No id contains
+    ``~``, so a numbered name can never be another episode's own name (``dup.2`` is an id too).
     """
 
     def __init__(self, directory: Path) -> None:
@@ -33,7 +36,7 @@ class AuditDirectory:
                 json.dump(export.model_dump(mode="json"), handle, ensure_ascii=False, indent=1)
             number = 1
             while True:
-                suffix = "" if number == 1 else f".{number}"
+                suffix = "" if number == 1 else f"{REPEAT_MARK}{number}"
                 path = self.directory / f"{export.episode_id}{suffix}.json"
                 try:
                     os.link(tmp, path)  # atomic and exclusive: never replaces an earlier record

@@ -68,7 +68,7 @@ def test_serve_http_requires_the_token_from_the_environment_and_exports_on_ctrl_
 
 @pytest.mark.parametrize(
     ("flags", "message"),
-    [(["--max-episodes", "0"], "--max-episodes"), (["--idle-timeout", "0"], "--idle-timeout"), (["--port", "0"], "--port")],
+    [(["--max-episodes", "0"], "--max-episodes"), (["--port", "0"], "--port")],  # --idle-timeout: test_main.py
 )
 def test_serve_refuses_bad_settings_before_starting(flags: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["serve", "--transport", "http", *flags]) == 2

@@ -83,7 +83,7 @@ async def test_a_killed_run_resumes_and_every_episode_ends_up_exactly_once(task_
     keys = Counter(r.key for r in lines_of(out))  # every line parses: the torn tail was cut off
     assert len(keys) == 8 and set(keys.values()) == {1}
     assert summary.skipped == written and len(second.opened) == 8 - written
-    assert "partly written record" in stream.getvalue() and summary.exit_code == 0
+    assert "ignored a torn last line (a run killed mid-write)" in stream.getvalue() and summary.exit_code == 0
 
 
 async def test_errored_episodes_are_run_again_on_resume_and_the_last_record_counts(task_root: Path, tmp_path: Path) -> None:
@@ -95,7 +95,7 @@ async def test_errored_episodes_are_run_again_on_resume_and_the_last_record_coun
     resumed = await execute_run(config(task_root, out), provider=healthy, stream=io.StringIO())
     assert healthy.opened == ["rt-lookup-b", "rt-lookup-b"] and resumed.exit_code == 0
     log = read_transcripts(out / TRANSCRIPTS_FILE)
-    assert log.lines == 10 and {r.status for r in log.records.values()} == {"completed"}
+    assert log.report.lines == 10 and log.report.superseded == 2 and {r.status for r in log.records.values()} == {"completed"}
 
 
 async def test_resuming_with_a_different_configuration_is_refused(task_root: Path, tmp_path: Path) -> None:
