@@ -122,8 +122,6 @@ def _check(args: argparse.Namespace) -> None:
             raise CliError(str(exc)) from exc
     if args.max_episodes < 1:
         raise CliError("--max-episodes must be at least 1")
-    if args.idle_timeout <= 0:
-        raise CliError("--idle-timeout must be positive")
     if args.max_connections < 1:
         raise CliError("--max-connections must be at least 1")
     if not 0 < args.port < 65536:

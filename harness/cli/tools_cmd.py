@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 import textwrap
 from typing import Any
 
@@ -43,11 +41,7 @@ def run(args: argparse.Namespace) -> int:
         text = json.dumps({"tools": tools}, indent=2, ensure_ascii=False)
     else:
         text = "\n".join([f"{len(tools)} tools\n", *(render(tool) for tool in tools)])
-    try:
-        print(text)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `corecraft tools | head`: the reader left, which is fine
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(text)  # a closed pipe (`| head`) is handled once, in harness.cli.main
     return 0
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 
 
@@ -49,11 +48,7 @@ def run_stats(args: argparse.Namespace) -> int:
 
 
 def _emit(text: str) -> None:
-    try:
-        print(text)
-        sys.stdout.flush()
-    except BrokenPipeError:  # `corecraft world stats | head`: the reader left, which is fine
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(text)  # a closed pipe (`| head`) is handled once, in harness.cli.main
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ MAX_RETRIES_LIMIT = 20
 class ModelSettings(BaseModel):
     """How to call the model. Every field is recorded in the manifest exactly as given."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)  # inf would switch a limit off
 
     max_tokens: int = Field(DEFAULT_MAX_TOKENS, ge=1, description="Output token cap per model turn")
     temperature: float | None = Field(None, ge=0, le=2)
