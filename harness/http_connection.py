@@ -57,6 +57,8 @@ class HttpConnection(WorldConnection):
 
     async def aclose(self) -> None:
         await self._transport.aclose()
+        if self.journal is not None:
+            self.journal.rewrite(self.journal.leftovers())  # drops the file once nothing is left open
 
     async def world_hash(self) -> str:
         async with self._client() as http:

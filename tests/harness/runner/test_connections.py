@@ -87,6 +87,7 @@ async def test_an_http_episode_is_issued_by_the_server_and_retired_afterwards(tm
     assert still_open == 0
     assert ended == [f"episode {r.episode_id} was closed by its owner" for r in records]  # the server's ids, recorded
     assert journal.leftovers() == []  # each episode's close was journaled
+    assert not journal.path.exists()  # and closing the connection dropped the keys of closed episodes
 
 
 async def test_a_new_run_closes_the_episodes_a_killed_run_left_open_on_the_server(tmp_path: Path) -> None:
