@@ -166,6 +166,7 @@ class EpisodeAuditMiddleware:
         kept_arguments = limits.omitted(arguments) if too_large else _audit_arguments(arguments)
         try:
             refusal = self._argument_refusal(name, arguments, too_large)
+            result: HandlerResult
             if refusal is not None:
                 result, payload = _error_result(refusal), refusal
             else:

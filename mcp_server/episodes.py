@@ -142,7 +142,7 @@ def key_digest(key: str) -> str:
 
 
 _ENDINGS: dict[EndReason, str] = {
-    "closed": "was closed by its owner",
+    "closed": "was closed by {by}",
     "expired": "expired after {idle:g} s without a call",
     "shutdown": "ended when the server shut down",
 }
@@ -177,8 +177,8 @@ class EpisodeRegistry:
         self.opened_total = 0
         self._episodes: dict[str, Episode] = {}
         self._owned: dict[str, str] = {}  # key digest -> episode id
-        # Ended episode ids and key digests -> (episode id, why it ended), oldest first.
-        self._ended: OrderedDict[str, tuple[str, EndReason]] = OrderedDict()
+        # Ended episode ids and key digests -> (episode id, why it ended, who closed it), oldest first.
+        self._ended: OrderedDict[str, tuple[str, EndReason, str]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._episodes)
@@ -256,8 +256,8 @@ class EpisodeRegistry:
         ended = self._ended.get(name)
         if ended is None:
             return None
-        episode_id, reason = ended
-        return f"episode {episode_id} {_ENDINGS[reason].format(idle=self.idle_timeout_s)}"
+        episode_id, reason, by = ended
+        return f"episode {episode_id} {_ENDINGS[reason].format(idle=self.idle_timeout_s, by=by)}"
 
     def _refuse_ended(self, name: str, advice: str) -> None:
         why = self.ended_reason(name)
@@ -292,14 +292,14 @@ class EpisodeRegistry:
         db.row_factory = aiosqlite.Row
         return Episode(id=episode_id, db=db, clock=moment, content_hash=self.template.content_hash)
 
-    def _forget(self, episode: Episode, reason: EndReason) -> None:
+    def _forget(self, episode: Episode, reason: EndReason, by: str = "its owner") -> None:
         """Drop a retiring episode from the live maps and remember why it ended."""
         if self._episodes.get(episode.id) is episode:
             del self._episodes[episode.id]
         names = [episode.id] + ([episode.key_digest] if episode.key_digest else [])
         for name in names:
             self._owned.pop(name, None)
-            self._ended[name] = (episode.id, reason)
+            self._ended[name] = (episode.id, reason, by)
             self._ended.move_to_end(name)
         while len(self._ended) > MAX_ENDED_REMEMBERED:
             self._ended.popitem(last=False)
@@ -322,12 +322,13 @@ class EpisodeRegistry:
                 log.exception("could not hand over the export of episode %s", episode.id)
         return export
 
-    async def close(self, episode_id: str) -> EpisodeExport | None:
-        """Close an episode and return its final export, or None if it does not exist."""
+    async def close(self, episode_id: str, by: str = "its owner") -> EpisodeExport | None:
+        """Close an episode and return its final export, or None if it does not exist. ``by`` is
+        who closed it, for the error its owner gets afterwards."""
         episode = self._episodes.get(episode_id)
         if episode is None:
             return None
-        self._forget(episode, "closed")
+        self._forget(episode, "closed", by)
         return await self._retire(episode, "closed")
 
     async def expire_idle(self) -> int:

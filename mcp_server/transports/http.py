@@ -182,7 +182,10 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
 
     async def close_episode(request: Request) -> Response:
         episode_id = request.path_params["episode_id"]
-        export = await registry.close(episode_id) if may_reach(request, episode_id) else None
+        key = request.headers.get(KEY_HEADER)
+        owner = bool(key) and registry.owner_of(key) == episode_id
+        allowed = owner or security.is_admin(request.headers)
+        export = await registry.close(episode_id, "its owner" if owner else "the admin") if allowed else None
         if export is None:
             return unknown_episode(request)
         return JSONResponse(export.model_dump(mode="json"))

@@ -310,7 +310,7 @@ async def test_the_episode_limit_gives_a_clear_error_and_existing_episodes_keep_
 
 async def test_listing_episodes_needs_the_admin_token_which_also_reaches_every_episode() -> None:
     with anyio.fail_after(30):
-        async with serving(HttpSettings(max_episodes=7, admin_token="admin-5e1f")) as (base, _app):
+        async with serving(HttpSettings(max_episodes=7, admin_token="admin-5e1f")) as (base, app):
             episode_id, _ = await open_episode(base, label="task-1#1")
             admin = {"X-CoreCraft-Admin-Token": "admin-5e1f"}
             async with httpx2.AsyncClient() as http:
@@ -325,6 +325,7 @@ async def test_listing_episodes_needs_the_admin_token_which_also_reaches_every_e
             assert anonymous.status_code == wrong.status_code == 403
             assert [(row["episode_id"], row["label"]) for row in listing["episodes"]] == [(episode_id, "task-1#1")]
             assert export.status_code == closed.status_code == 200
+            assert "was closed by the admin" in app.state.registry.ended_reason(episode_id)
 
 
 async def test_without_an_admin_token_nobody_can_list_episodes() -> None:
