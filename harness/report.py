@@ -1,7 +1,8 @@
 """Run reports: pass rate, mean reward, pass@k and pass^k, breakdowns, tokens and cost.
 
-Rates are over graded episodes. Ungraded episodes (the judge could not decide, a different world)
-and infrastructure errors are counted and listed apart, never folded into the pass rate; the
+Rates are over graded episodes. Ungraded episodes (the judge could not decide, a different world),
+unverified ones (their calls do not replay to what they record) and infrastructure errors are
+counted and listed apart, never folded into the pass rate; the
 report also gives the pass rate that counts ungraded episodes as failures, as a lower bound.
 
 pass@k and pass^k use the unbiased estimators over each task's n graded trials with c passes,
@@ -50,6 +51,7 @@ def _group_summary(grades: Sequence[EpisodeGrade]) -> dict[str, Any]:
         "pass_rate": _rate(sum(1 for g in graded if g.passed), len(graded)),
         "mean_reward": mean(g.reward or 0.0 for g in graded) if graded else None,
         "ungraded": sum(1 for g in grades if g.status == "ungraded"),
+        "unverified": sum(1 for g in grades if g.status == "unverified"),
         "errors": sum(1 for g in grades if g.status == "error"),
     }
 
@@ -105,6 +107,7 @@ def build_report(grades: Sequence[EpisodeGrade], records: Sequence[EpisodeRecord
     """The report as plain JSON-able data (the `--json` output)."""
     graded = [g for g in grades if g.status == "graded"]
     ungraded = [g for g in grades if g.status == "ungraded"]
+    unverified = [g for g in grades if g.status == "unverified"]
     errors = [g for g in grades if g.status == "error"]
     passed = sum(1 for g in graded if g.passed)
     judged = [g for g in grades if g.judge_usage is not None and not g.judge_cached]
@@ -121,6 +124,7 @@ def build_report(grades: Sequence[EpisodeGrade], records: Sequence[EpisodeRecord
         "graded": len(graded),
         "passed": passed,
         "ungraded": len(ungraded),
+        "unverified": len(unverified),
         "errors": len(errors),
         "pass_rate": _rate(passed, len(graded)),
         "pass_rate_ungraded_as_failed": _rate(passed, len(graded) + len(ungraded)),
@@ -131,6 +135,7 @@ def build_report(grades: Sequence[EpisodeGrade], records: Sequence[EpisodeRecord
         "by_criterion_kind": _criteria_rates(graded, "kind"),
         "by_check_method": _criteria_rates(graded, "method"),
         "ungraded_reasons": dict(Counter(g.reason or "unknown" for g in ungraded).most_common()),
+        "unverified_reasons": dict(Counter(g.reason or "unknown" for g in unverified).most_common()),
         "error_reasons": dict(Counter(g.reason or "unknown" for g in errors).most_common()),
         "usage": _usage(records) if records is not None else None,
         "judge_usage": {
@@ -171,7 +176,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines = ["# CoreCraft run report", ""]
     lines += [f"- models: {', '.join(report['models']) or 'none'}; judge: {', '.join(report['judges']) or 'none'}",
               f"- episodes: {report['episodes']} (graded {report['graded']}, ungraded {report['ungraded']}, "
-              f"infrastructure errors {report['errors']})",
+              f"unverified {report.get('unverified', 0)}, infrastructure errors {report['errors']})",
               f"- **pass rate: {_percent(report['pass_rate'])}** ({report['passed']} of {report['graded']} graded); "
               f"counting ungraded as failed: {_percent(report['pass_rate_ungraded_as_failed'])}",
               f"- mean reward (criteria met / criteria): {_number(report['mean_reward'])}", ""]
@@ -194,7 +199,8 @@ def render_markdown(report: dict[str, Any]) -> str:
     judge = report["judge_usage"]
     if judge["calls"]:
         lines += [f"- judge: {judge['calls']} uncached calls, input {judge['input_tokens']:,}, output {judge['output_tokens']:,} tokens", ""]
-    for title, reasons in (("Ungraded", report["ungraded_reasons"]), ("Infrastructure errors", report["error_reasons"])):
+    for title, reasons in (("Ungraded", report["ungraded_reasons"]), ("Unverified", report.get("unverified_reasons", {})),
+                           ("Infrastructure errors", report["error_reasons"])):
         if reasons:
             lines += [f"## {title}", ""] + [f"- {count} x {reason}" for reason, count in reasons.items()] + [""]
     return "\n".join(lines).rstrip() + "\n"

@@ -18,11 +18,13 @@ from harness.grading.records import (
     GRADES_FILE,
     TRANSCRIPTS_FILE,
     read_export,
-    read_records,
     record_from_export,
+    records_file,
     write_jsonl,
 )
+from harness.grading.replay import real_server
 from harness.grading.results import EpisodeGrade
+from harness.jsonl import print_warning
 from harness.tasks.loader import load_suite
 from harness.transcript import EpisodeRecord
 from mcp_server.world.store import load_template
@@ -67,7 +69,7 @@ def _inputs(args: argparse.Namespace) -> tuple[list[EpisodeRecord], Path]:
         source = path / TRANSCRIPTS_FILE
         if not source.exists():
             raise CliError(f"{path} has no {TRANSCRIPTS_FILE}")
-        return read_records(source), args.out or path / GRADES_FILE
+        return _read_transcripts(source), args.out or path / GRADES_FILE
     if not path.exists():
         raise CliError(f"{path} does not exist")
     if path.suffix == ".json":
@@ -79,7 +81,13 @@ def _inputs(args: argparse.Namespace) -> tuple[list[EpisodeRecord], Path]:
     if args.task is not None or args.reply is not None:
         raise CliError("--task and --reply are only for an episode export (.json)")
     default_out = path.with_name(GRADES_FILE) if path.name == TRANSCRIPTS_FILE else path.with_name(f"{path.stem}.grades.jsonl")
-    return read_records(path), args.out or default_out
+    return _read_transcripts(path), args.out or default_out
+
+
+def _read_transcripts(path: Path) -> list[EpisodeRecord]:
+    read = records_file(path)
+    print_warning(read.report)
+    return read.records
 
 
 def build_judge(model: str, *, base_url: str | None, cache: JudgeCache | None) -> Judge:
@@ -103,7 +111,7 @@ async def grade_records(args: argparse.Namespace, records: list[EpisodeRecord]) 
         cache = None if args.no_cache else JudgeCache(args.cache or default_cache_dir())
         judge = build_judge(args.judge, base_url=args.judge_base_url, cache=cache)
     try:
-        grader = Grader(suite, load_template(), judge, concurrency=args.concurrency)
+        grader = Grader(suite, load_template(), judge, concurrency=args.concurrency, server_factory=real_server)
         return await grader.grade_all(records)
     finally:
         if judge is not None:
@@ -117,11 +125,13 @@ def summary(grades: list[EpisodeGrade]) -> str:
     cached = sum(1 for g in grades if g.judge_cached)
     judged = sum(1 for g in grades if g.judge_cached is not None)
     lines = [f"{len(grades)} episodes: {len(graded)} graded ({passed} passed, {len(graded) - passed} failed), "
-             f"{counts['ungraded']} ungraded, {counts['error']} infrastructure errors"]
+             f"{counts['ungraded']} ungraded, {counts['unverified']} unverified (their calls do not replay), "
+             f"{counts['error']} infrastructure errors"]
     if judged:
         lines.append(f"judge: {judged - cached} calls, {cached} from cache")
-    for reason, n in Counter(g.reason for g in grades if g.status == "ungraded").most_common(5):
-        lines.append(f"  ungraded x{n}: {reason}")
+    for status in ("ungraded", "unverified"):
+        for reason, n in Counter(g.reason for g in grades if g.status == status).most_common(5):
+            lines.append(f"  {status} x{n}: {reason}")
     return "\n".join(lines)
 
 

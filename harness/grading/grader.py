@@ -1,10 +1,15 @@
-"""Grades transcripts: deterministic checks first, then one judge call for the judge criteria.
+"""Grades transcripts: replay first, then deterministic checks, then one judge call for the judge
+criteria.
 
 A transcript whose status is ``error`` (an infrastructure failure) is reported as an error and not
-graded; ``max_turns`` and ``timeout`` are the model's result and graded normally. A transcript with
-any criterion that could not be decided (judge failure or malformed verdicts, no judge configured,
-a different world, a rubric whose SQL fails) is ``ungraded``: it has no reward and counts neither
-as passed nor as failed.
+graded; ``max_turns`` and ``timeout`` are the model's result and graded normally. Every other
+transcript of this checkout's world is replayed (harness/grading/replay.py): one whose calls do not
+give back what it records, or whose claimed changes are not what its calls make, is
+``unverified`` (never passed, no reward; the reason names the first mismatch), and a verified one is
+graded on the replayed world, never on the changes it claims. A transcript with any criterion that
+could not be decided (judge failure or malformed verdicts, no judge configured, a different world,
+a rubric whose SQL fails) is ``ungraded``: it has no reward and counts neither as passed nor as
+failed.
 """
 
 from __future__ import annotations
@@ -17,10 +22,11 @@ from dataclasses import dataclass, field
 
 from harness.errors import ConfigurationError, GradingError
 from harness.grading.judge import Judge, same_model
+from harness.grading.replay import Replayer, ServerFactory
 from harness.grading.response import run_response_check
 from harness.grading.results import CheckResult, CriterionGrade, EpisodeGrade
 from harness.grading.scope import SCOPE_CRITERION_ID, TaskScope
-from harness.grading.state import rebuild_world, run_state_check
+from harness.grading.state import WorldMismatchError, rebuild_world, run_state_check
 from harness.grading.trace import run_trace_check
 from harness.tasks.loader import TaskWithRubric
 from harness.tasks.models import Criterion, JudgeCheck, ResponseCheck, StateCheck, TraceCheck
@@ -48,6 +54,17 @@ class DeterministicOutcome:
     judge_criteria: list[Criterion] = field(default_factory=list)
 
 
+@dataclass
+class Checked:
+    """A record after its replay. Unverified: ``unverified`` names the first mismatch and there is
+    no outcome. Otherwise ``record`` holds the replayed world and ``outcome`` the deterministic
+    results."""
+
+    record: EpisodeRecord
+    unverified: str | None = None
+    outcome: DeterministicOutcome | None = None
+
+
 class Grader:
     def __init__(
         self,
@@ -56,18 +73,52 @@ class Grader:
         judge: Judge | None,
         *,
         concurrency: int = 4,
+        server_factory: ServerFactory | None = None,
     ) -> None:
+        """``server_factory`` builds the server that replays transcripts (default: the real one)."""
         self.suite = {pair.task.id: pair for pair in suite}
         self.template = template
         self.judge = judge
         self.scope = TaskScope(template)
         self._limit = asyncio.Semaphore(max(1, concurrency))
+        self._server_factory = server_factory
+        self._replayer: Replayer | None = None
+
+    @property
+    def replayer(self) -> Replayer:
+        """The replayer, built on first use; ``async with grader.replayer:`` shares one client."""
+        if self._replayer is None:
+            self._replayer = Replayer(self.template, server_factory=self._server_factory)
+        return self._replayer
+
+    async def check(
+        self, record: EpisodeRecord, pair: TaskWithRubric, world: sqlite3.Connection | None = None
+    ) -> Checked:
+        """Replay the record, then run the deterministic criteria over the replayed world. ``world``:
+        that replayed final world, when the caller holds it already (and keeps it)."""
+        problem: str | None = None  # why the record cannot be replayed here at all
+        if record.world is None:
+            problem = "the transcript records no world outcome, so its calls cannot be replayed"
+        else:
+            try:
+                verification = await self.replayer.verify(record)
+            except WorldMismatchError as exc:
+                problem = str(exc)
+            else:
+                if not verification.verified:
+                    return Checked(record, unverified=verification.problem)
+                record = record.model_copy(update={"world": verification.world})
+        outcome = self.deterministic(record, pair, world)
+        if problem is not None:  # nothing checked its claims: never a pass, only ungraded
+            outcome.results[SCOPE_CRITERION_ID] = CheckResult(None, problem)
+        return Checked(record, outcome=outcome)
 
     def deterministic(
         self, record: EpisodeRecord, pair: TaskWithRubric, world: sqlite3.Connection | None = None
     ) -> DeterministicOutcome:
         """Results of the state, trace and response criteria; judge criteria are listed, not run.
-        ``world`` is the record's final world when the caller has rebuilt it already (and keeps it)."""
+        This trusts the record as it stands: ``check`` replays it first. ``world`` is the record's
+        final world when the caller has rebuilt it already (and keeps it)."""
         outcome = DeterministicOutcome()
         state_checks = [c for c in pair.rubric.criteria if isinstance(c.check, StateCheck)]
         own_world: sqlite3.Connection | None = None
@@ -112,7 +163,10 @@ class Grader:
             return EpisodeGrade(**base, status="error", reason=record.error or record.stop_reason or "infrastructure error")
         if pair is None:
             return EpisodeGrade(**base, status="ungraded", reason=f"no task {record.task_id!r} with a rubric under the tasks root")
-        outcome = self.deterministic(record, pair)
+        checked = await self.check(record, pair)
+        if checked.outcome is None:
+            return EpisodeGrade(**base, status="unverified", reason=checked.unverified)
+        record, outcome = checked.record, checked.outcome  # the record now holds the replayed world
         grade = EpisodeGrade(**base, status="graded")
         if outcome.judge_criteria:
             await self._judge(record, pair, outcome, grade)
@@ -143,7 +197,8 @@ class Grader:
                 outcome.results[c.id] = CheckResult(verdict.met, verdict.reason)
 
     async def grade_all(self, records: Sequence[EpisodeRecord]) -> list[EpisodeGrade]:
-        return list(await asyncio.gather(*(self.grade(r) for r in records)))
+        async with self.replayer:  # one in-process client for every replay
+            return list(await asyncio.gather(*(self.grade(r) for r in records)))
 
 
 def _finish(grade: EpisodeGrade, pair: TaskWithRubric, results: dict[str, CheckResult]) -> EpisodeGrade:

@@ -13,8 +13,10 @@ GRADES_VERSION = 1
 
 # graded: every criterion has a verdict. ungraded: at least one could not be decided (judge
 # failure, malformed verdicts, a different world, a broken rubric): neither passed nor failed.
-# error: the episode itself failed for infrastructure reasons and is not graded.
-GradeStatus = Literal["graded", "ungraded", "error"]
+# unverified: replaying the transcript's calls did not give back what it records (see
+# harness/grading/replay.py): never passed, no reward, counted apart; the reason names the first
+# mismatch. error: the episode itself failed for infrastructure reasons and is not graded.
+GradeStatus = Literal["graded", "ungraded", "unverified", "error"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class EpisodeGrade(BaseModel):
     judge_key: str | None = Field(default=None, description="sha256 of everything the judge saw (the cache key)")
     judge_cached: bool | None = None
     judge_usage: Usage | None = None
-    reason: str | None = Field(default=None, description="Why the transcript is ungraded or an error")
+    reason: str | None = Field(default=None, description="Why the transcript is ungraded, unverified or an error")
     episode_status: str = ""
     category: str | None = None
     difficulty: str | None = None

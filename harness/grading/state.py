@@ -1,7 +1,8 @@
 """The episode's final world, rebuilt from its transcript, and the SQL state checks over it.
 
 The final world is the template copy (at the episode's clock) with the transcript's row changes
-applied in order; ``_changes`` then holds exactly those changes, so checks can ask both "what is
+applied in order (in grading, the changes its replay made: harness/grading/replay.py; never what a
+record merely claims); ``_changes`` then holds exactly those changes, so checks can ask both "what is
 the refund's status now" and "which rows did the agent touch". Check SQL runs under an SQLite
 authorizer that allows reading only, and under a step budget so a runaway query cannot hang
 grading.

@@ -9,7 +9,8 @@ least two); a do-nothing agent (no tool calls, the reply "I can't help with that
 scripted adversary (harness/tasks/adversaries.py) fail at least one deterministic criterion; every
 correctness criterion that requires a claim also names the claims that contradict it (the
 commitment rule); every id the task mentions exists in the world the reference leaves behind;
-every tool a rubric pattern names exists.
+every tool a rubric pattern names exists. Every probe is graded as any transcript is, replay first:
+a probe whose calls do not replay to what it records shows nothing, and is a failure.
 """
 
 from __future__ import annotations
@@ -23,10 +24,17 @@ from harness.grading.grader import Grader
 from harness.grading.state import rebuild_world
 from harness.tasks.entities import table_of_id, task_ids
 from harness.tasks.loader import TaskWithRubric, load_suite
-from harness.tasks.models import CallPattern, JudgeCheck, ResponseCheck, TraceCheck
-from harness.tasks.probes import ProbeResult, outcome_result, overreach_tasks, probe_adversaries, probe_alternatives
+from harness.tasks.models import CallPattern, JudgeCheck, ResponseCheck, Task, TraceCheck
+from harness.tasks.probes import (
+    ProbeResult,
+    checked_result,
+    overreach_tasks,
+    probe_adversaries,
+    probe_alternatives,
+    read_only_tasks,
+)
 from harness.tasks.replay import Progress, Replay, ServerFactory, real_server, replay_references
-from harness.transcript import EpisodeRecord, WorldOutcome
+from harness.transcript import EpisodeRecord, Message, WorldOutcome
 from mcp_server.world.store import DEFAULT_CLOCK, Template, entity_tables, load_template
 
 DO_NOTHING_REPLY = "I can't help with that."
@@ -45,11 +53,12 @@ class TaskValidation:
         return not self.failures
 
 
-def do_nothing_record(task_id: str, clock: str | None, template: Template) -> EpisodeRecord:
+def do_nothing_record(task: Task, template: Template) -> EpisodeRecord:
     return EpisodeRecord(
-        key=f"{task_id}#do-nothing", task_id=task_id, trial=0, model="baseline/do-nothing", status="completed",
+        key=f"{task.id}#do-nothing", task_id=task.id, trial=0, model="baseline/do-nothing", status="completed",
         stop_reason="final_reply", final_reply=DO_NOTHING_REPLY,
-        world=WorldOutcome(content_hash=template.content_hash, clock=clock or DEFAULT_CLOCK, changes=[]),
+        messages=[Message(role="user", content=task.prompt), Message(role="assistant", content=DO_NOTHING_REPLY)],
+        world=WorldOutcome(content_hash=template.content_hash, clock=task.clock or DEFAULT_CLOCK, changes=[]),
     )
 
 
@@ -71,7 +80,12 @@ def _exists(world: sqlite3.Connection, value: str, tables: list[str]) -> bool:
     )
 
 
-def check_replay(pair: TaskWithRubric, replay: Replay, tool_names: set[str], grader: Grader, template: Template) -> TaskValidation:
+async def check_replay(
+    pair: TaskWithRubric, replay: Replay, tool_names: set[str], grader: Grader, template: Template,
+    reads: EpisodeRecord | None = None,
+) -> TaskValidation:
+    """``reads``: the replay of the reference's read calls alone (None: the reference makes no write,
+    so its own replay is that)."""
     task, rubric = pair.task, pair.rubric
     result = TaskValidation(task.id)
     result.failures.extend(replay.problems)
@@ -86,16 +100,20 @@ def check_replay(pair: TaskWithRubric, replay: Replay, tool_names: set[str], gra
                 f"criterion {criterion.id}: requires a claim but names no wrong answer (never_says, wrong values or "
                 "not_pattern), so a reply that states every answer passes it"
             )
-    assert replay.record.world is not None
-    world = rebuild_world(template, replay.record.world)  # shared by the state checks and the id checks
+    verification = await grader.replayer.verify(replay.record)
+    if verification.world is None:  # a harness bug: the server's own record does not replay
+        result.failures.append(f"the reference replay does not verify: {verification.problem}")
+        return result
+    world = rebuild_world(template, verification.world)  # shared by the state checks and the id checks
     try:
-        reference = grader.deterministic(replay.record, pair, world)
-        alternatives = probe_alternatives(pair, replay.record, grader, world)
+        reference = await grader.check(replay.record, pair, world)
+        alternatives = await probe_alternatives(pair, replay.record, grader, world)
         missing = _missing_ids(world, task_ids(task))
     finally:
         world.close()
     result.judge_criteria_skipped = sum(1 for c in rubric.criteria if isinstance(c.check, JudgeCheck))
-    for criterion_id, outcome in reference.results.items():
+    assert reference.outcome is not None  # verified just above
+    for criterion_id, outcome in reference.outcome.results.items():
         if outcome.met is not True:
             verdict = "could not be checked" if outcome.met is None else "fails"
             result.failures.append(f"reference solution {verdict} criterion {criterion_id}: {outcome.reason}")
@@ -105,11 +123,15 @@ def check_replay(pair: TaskWithRubric, replay: Replay, tool_names: set[str], gra
             f"{len(task.reference.alternatives)}"
         )
     for probe in alternatives:
-        if not probe.passed:
+        if not probe.passed and probe.unverified is None:
             result.failures.append(f"{probe.name} (a correct reply) fails {', '.join(probe.failed)}")
-    baseline = outcome_result("do-nothing", grader.deterministic(do_nothing_record(task.id, task.clock, template), pair))
-    cheats = probe_adversaries(pair, replay.record, grader, replay.write_tools)
+    baseline = checked_result("do-nothing", await grader.check(do_nothing_record(task, template), pair))
+    cheats = await probe_adversaries(pair, reads or replay.record, grader, replay.write_tools)
     result.probes = [*alternatives, baseline, *cheats]
+    result.failures.extend(
+        f"the probe {probe.name} does not replay, so it shows nothing: {probe.unverified}"
+        for probe in result.probes if probe.unverified is not None
+    )
     if all(isinstance(c.check, JudgeCheck) for c in rubric.criteria):
         result.failures.append("the rubric has no deterministic criterion, so nothing shows that a do-nothing agent fails")
     else:
@@ -125,15 +147,17 @@ def check_replay(pair: TaskWithRubric, replay: Replay, tool_names: set[str], gra
     return result
 
 
-def _check_overreach(pair: TaskWithRubric, replay: Replay, grader: Grader, result: TaskValidation) -> None:
+async def _check_overreach(pair: TaskWithRubric, replay: Replay, grader: Grader, result: TaskValidation) -> None:
     extra_call = f"reference call {len(replay.task.reference.calls)} "
     refused = [p for p in replay.problems if p.startswith(extra_call)]
     if refused:  # the probe did not happen, so it shows nothing
         result.failures.append(f"the overreach probe could not make its unrelated write: {refused[0]}")
         return
-    probe = outcome_result("overreach", grader.deterministic(replay.record, pair))
+    probe = checked_result("overreach", await grader.check(replay.record, pair))
     result.probes.append(probe)
-    if probe.passed:
+    if probe.unverified is not None:
+        result.failures.append(f"the probe overreach does not replay, so it shows nothing: {probe.unverified}")
+    elif probe.passed:
         result.failures.append("the adversary scripted/overreach (the reference plus an unrelated write) meets every deterministic criterion")
 
 
@@ -158,23 +182,36 @@ async def validate_with_replays(
     world = template or load_template()
     tasks = [p.task for p in suite]
     replays, tool_names = await replay_references(tasks, world, server_factory=server_factory, progress=progress)
-    grader = Grader(suite, world, judge=None)
-    results = [check_replay(pair, replay, tool_names, grader, world) for pair, replay in zip(suite, replays)]
+    grader = Grader(suite, world, judge=None, server_factory=server_factory)
+    writes = replays[0].write_tools if replays else frozenset()
+    reads = await _replay_variants(read_only_tasks(tasks, writes), world, server_factory, None)  # quick: reads only
     overreach = overreach_tasks(tasks, grader.scope)
-    variants = [t for t in overreach if t is not None]
-    probe_progress: Progress | None = None
-    if progress is not None:
-        outer = progress
-        probe_progress = lambda done, total, task_id: outer(done, total, f"{task_id} (overreach probe)")  # noqa: E731
-    overreaching = iter(
-        (await replay_references(variants, world, server_factory=server_factory, progress=probe_progress))[0]
-        if variants else []
-    )
-    for pair, variant, result in zip(suite, overreach, results):
-        if variant is not None:
-            _check_overreach(pair, next(overreaching), grader, result)
+    overreaching = await _replay_variants(overreach, world, server_factory, _labelled(progress, "overreach probe"))
+    results: list[TaskValidation] = []
+    async with grader.replayer:  # one in-process client for every probe's replay
+        for pair, replay, read_replay, over in zip(suite, replays, reads, overreaching):
+            result = await check_replay(pair, replay, tool_names, grader, world, read_replay.record if read_replay else None)
+            if over is not None:
+                await _check_overreach(pair, over, grader, result)
+            results.append(result)
     grader.scope.close()
     return results, replays, tool_names
+
+
+def _labelled(progress: Progress | None, label: str) -> Progress | None:
+    if progress is None:
+        return None
+    outer = progress
+    return lambda done, total, task_id: outer(done, total, f"{task_id} ({label})")
+
+
+async def _replay_variants(
+    variants: Sequence[Task | None], template: Template, server_factory: ServerFactory, progress: Progress | None
+) -> list[Replay | None]:
+    """The replays of the variants that exist, in place (None where there is none)."""
+    present = [t for t in variants if t is not None]
+    done = iter((await replay_references(present, template, server_factory=server_factory, progress=progress))[0] if present else [])
+    return [next(done) if t is not None else None for t in variants]
 
 
 async def validate(

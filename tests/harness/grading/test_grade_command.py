@@ -5,8 +5,9 @@ import json
 from pathlib import Path
 
 import pytest
-from corecraft_test_support import FIXTURES, FakeJudgeProvider, changes_from, fixture_server, fixture_template, record, verdicts_json
+from corecraft_test_support import FIXTURES, FakeJudgeProvider, fixture_server, fixture_template, record, verdicts_json
 from mcp import Client
+from recorded_runs import recorded
 
 import harness.cli.grade_cmd as grade_cmd
 from harness.cli.main import main
@@ -14,20 +15,25 @@ from harness.grading.records import read_grades, read_records, write_jsonl
 from mcp_server.audit import META_EPISODE_KEY
 from mcp_server.episodes import EpisodeExport, EpisodeRegistry
 
-NOTE = "UPDATE customers SET notes = 'contact by email only' WHERE id = 'cus-00001'"
+SET_NOTE = ("setCustomerNote", {"customer_id": "cus-00001", "note": "contact by email only"})
 TIER_REPLY = "Hi Bram, you are Platinum: 15% off."
 
 
-@pytest.fixture
-def run_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+@pytest.fixture(autouse=True)
+def fixture_world(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Grade against the fixture world, replaying on the fixture server."""
     monkeypatch.setattr(grade_cmd, "load_template", fixture_template)
-    failed = record("fx-tier-discount", status="error", reply=None, trial=2)
+    monkeypatch.setattr(grade_cmd, "real_server", fixture_server)
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    failed = record("fx-tier-discount", status="error", reply=None, trial=2)  # never replayed: not the model's run
     failed.error = "provider returned 500 four times"
     write_jsonl(tmp_path / "transcripts.jsonl", [
-        record("fx-account-note", reply="Noted for cus-00001.", calls=[("searchCustomers", {}), ("setCustomerNote", {})],
-               changes=changes_from(NOTE)),
-        record("fx-account-note", reply="I can't help with that.", trial=1),
-        record("fx-tier-discount", reply=TIER_REPLY, calls=[("searchCustomers", {"customer_id": "cus-00002"})]),
+        recorded("fx-account-note", [("searchCustomers", {"name": "quill"}), SET_NOTE], "Noted for cus-00001."),
+        recorded("fx-account-note", [], "I can't help with that.", trial=1),
+        recorded("fx-tier-discount", [("searchCustomers", {"customer_id": "cus-00002"})], TIER_REPLY),
         failed,
     ])
     return tmp_path
@@ -51,7 +57,23 @@ def test_grading_a_run_directory_writes_one_grade_per_episode(run_dir: Path, cap
     line = json.loads((run_dir / "grades.jsonl").read_text(encoding="utf-8").splitlines()[0])
     assert {"key", "task_id", "trial", "status", "reward", "passed", "criteria", "judge"} <= set(line)
     assert set(line["criteria"][0]) == {"id", "kind", "method", "met", "reason"}
-    assert "4 episodes: 2 graded (1 passed, 1 failed), 1 ungraded, 1 infrastructure errors" in capsys.readouterr().out
+    assert ("4 episodes: 2 graded (1 passed, 1 failed), 1 ungraded, 0 unverified (their calls do not replay), "
+            "1 infrastructure errors") in capsys.readouterr().out
+
+
+def test_a_transcript_whose_calls_do_not_replay_is_unverified_and_counted_apart(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = run_dir / "transcripts.jsonl"
+    records = read_records(path)
+    forged = records[1]  # the do-nothing run, claiming the note was saved anyway
+    assert forged.world is not None and records[0].world is not None
+    forged.world.changes = records[0].world.changes
+    write_jsonl(path, records)
+    assert grade(run_dir, "--judge", "none") == 0
+    grades = {g.key: g for g in read_grades(run_dir / "grades.jsonl")}
+    assert (grades["fx-account-note#1"].status, grades["fx-account-note#1"].passed) == ("unverified", None)
+    out = capsys.readouterr().out
+    assert "4 episodes: 1 graded (1 passed, 0 failed), 1 ungraded, 1 unverified (their calls do not replay)" in out
+    assert "  unverified x1: world change 1 (update customers cus-00001) was claimed but no call made it" in out
 
 
 def test_regrading_with_a_judge_rewrites_the_grades_and_reuses_the_cache(
@@ -103,10 +125,7 @@ async def recorded_session() -> EpisodeExport:
     return export
 
 
-def test_a_session_from_any_mcp_client_is_graded_from_the_server_export(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr(grade_cmd, "load_template", fixture_template)
+def test_a_session_from_any_mcp_client_is_graded_from_the_server_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     export = asyncio.run(recorded_session())  # the command runs its own event loop, so this test is sync
     assert [e.tool for e in export.audit] == ["searchCustomers", "setCustomerNote"]
     path = tmp_path / "desktop-session.json"
@@ -119,6 +138,12 @@ def test_a_session_from_any_mcp_client_is_graded_from_the_server_export(
     assert main([*args, "--reply", "All set."]) == 0
     (result,) = read_grades(tmp_path / "desktop-session.grades.jsonl")
     assert result.passed is False and [c.id for c in result.criteria if not c.met] == ["reports-id"]
+    forged = export.model_copy(update={"changes": export.changes[:-1]})  # the note "never happened"
+    path.write_text(forged.model_dump_json(), encoding="utf-8")
+    assert main([*args, "--reply", "All set."]) == 0
+    (result,) = read_grades(tmp_path / "desktop-session.grades.jsonl")
+    assert result.status == "unverified" and result.reason == (
+        "world change 1 (update customers cus-00001) was made by the calls, but the record does not claim it")
 
 
 def test_an_export_needs_the_task_and_the_reply(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

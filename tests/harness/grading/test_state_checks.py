@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import pytest
-from corecraft_test_support import changes_from, record
+from corecraft_test_support import changes_from, fixture_server, record
+from recorded_runs import recorded
 
 from harness.grading.grader import Grader
 from harness.grading.state import ChangeReplayError, WorldMismatchError, rebuild_world, run_state_check
@@ -11,6 +12,8 @@ from mcp_server.episodes import RowChange
 from mcp_server.world.store import DEFAULT_CLOCK, Template
 
 NOTE = "UPDATE customers SET notes = 'contact by email only' WHERE id = 'cus-00001'"
+FIND = ("searchCustomers", {"name": "Ada Quill"})
+SET_NOTE = ("setCustomerNote", {"customer_id": "cus-00001", "note": "contact by email only"})
 
 
 def world_with(template: Template, *statements: str):  # type: ignore[no-untyped-def]
@@ -23,9 +26,8 @@ def check(sql: str, expect, **extra) -> StateCheck:  # type: ignore[no-untyped-d
 
 
 async def test_state_criteria_pass_when_the_final_world_has_the_change(template, suite) -> None:  # type: ignore[no-untyped-def]
-    done = record("fx-account-note", reply="Noted on cus-00001.", calls=[("searchCustomers", {}), ("setCustomerNote", {})],
-                  changes=changes_from(NOTE))
-    grade = await Grader(suite.values(), template, judge=None).grade(done)
+    done = recorded("fx-account-note", [FIND, SET_NOTE], "Noted on cus-00001.")
+    grade = await Grader(suite.values(), template, judge=None, server_factory=fixture_server).grade(done)
     assert {c.id: c.met for c in grade.criteria} == {
         "note-saved": True, "only-that-row": True, "found-first": True, "no-loop": True, "reports-id": True,
         "world_scope": True,
@@ -34,13 +36,12 @@ async def test_state_criteria_pass_when_the_final_world_has_the_change(template,
 
 
 async def test_state_criteria_fail_when_the_change_is_missing_or_touches_other_rows(template, suite) -> None:  # type: ignore[no-untyped-def]
-    grader = Grader(suite.values(), template, judge=None)
-    nothing = await grader.grade(record("fx-account-note", reply="cus-00001"))
+    grader = Grader(suite.values(), template, judge=None, server_factory=fixture_server)
+    nothing = await grader.grade(recorded("fx-account-note", [], "cus-00001"))
     met = {c.id: c for c in nothing.criteria}
     assert met["note-saved"].met is False and "found null" in met["note-saved"].reason
     assert met["only-that-row"].met is False
-    sloppy = record("fx-account-note", reply="cus-00001", changes=changes_from(
-        NOTE, "UPDATE customers SET notes = 'x' WHERE id = 'cus-00002'"))
+    sloppy = recorded("fx-account-note", [SET_NOTE, ("setCustomerNote", {"customer_id": "cus-00002", "note": "x"})], "cus-00001")
     met = {c.id: c for c in (await grader.grade(sloppy)).criteria}
     assert met["note-saved"].met is True
     assert met["only-that-row"].met is False and "cus-00002" in met["only-that-row"].reason
@@ -154,6 +155,6 @@ async def test_a_rubric_with_broken_sql_leaves_the_transcript_ungraded(template,
     broken.criteria[0].check = StateCheck(sql="SELECT nope FROM customers", expect=1)
     from harness.tasks.loader import TaskWithRubric
 
-    grader = Grader([TaskWithRubric(pair.task, broken)], template, judge=None)
-    grade = await grader.grade(record("fx-account-note", reply="cus-00001", changes=changes_from(NOTE)))
+    grader = Grader([TaskWithRubric(pair.task, broken)], template, judge=None, server_factory=fixture_server)
+    grade = await grader.grade(recorded("fx-account-note", [SET_NOTE], "cus-00001"))
     assert grade.status == "ungraded" and "no such column: nope" in (grade.reason or "")
