@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from harness.errors import ConfigurationError, GradingError
 from harness.grading.judge import Judge, same_model
-from harness.grading.replay import Replayer, ServerFactory
+from harness.grading.replay import Replayer, ServerFactory, calls_that_reached_the_world
 from harness.grading.response import run_response_check
 from harness.grading.results import CheckResult, CriterionGrade, EpisodeGrade
 from harness.grading.scope import SCOPE_CRITERION_ID, TaskScope
@@ -136,7 +136,7 @@ class Grader:
                         CheckResult(None, world_problem) if world_problem else run_state_check(world, check)
                     )
                 elif isinstance(check, TraceCheck):
-                    outcome.results[criterion.id] = run_trace_check(check, record.tool_calls)
+                    outcome.results[criterion.id] = run_trace_check(check, calls_that_reached_the_world(record.tool_calls))
                 elif isinstance(check, ResponseCheck):
                     outcome.results[criterion.id] = run_response_check(check, record.final_reply, pair.task.clock)
                 else:

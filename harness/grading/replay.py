@@ -202,6 +202,12 @@ def _client_refusal(call: ToolCallRecord) -> bool:
     return call.is_error and not call.arguments and bool(_CLIENT_REFUSAL.match(call.result))
 
 
+def calls_that_reached_the_world(calls: Sequence[ToolCallRecord]) -> list[ToolCallRecord]:
+    """The calls a server saw. The harness's own refusals are taken on the record's word, so they
+    must not count as having called a tool (a forged one could otherwise satisfy a trace check)."""
+    return [call for call in calls if not _client_refusal(call)]
+
+
 def _arguments_to_send(arguments: dict[str, Any]) -> dict[str, Any]:
     """The arguments themselves, or for a digest of oversized ones, arguments just as long: the
     server refuses both before any tool runs, with a message that names only their length."""

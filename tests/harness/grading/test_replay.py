@@ -168,6 +168,17 @@ async def test_a_call_the_harness_refused_as_broken_json_is_not_sent_and_still_r
     assert (await Replayer(template, server_factory=fixture_server).verify(run)).verified
 
 
+def test_a_call_the_harness_refused_never_counts_as_having_called_the_tool() -> None:
+    from harness.grading.replay import calls_that_reached_the_world
+    from harness.grading.trace import run_trace_check
+    from harness.tasks.models import TraceCheck
+
+    run = recorded("fx-account-note", [("setCustomerNote", None), ("searchCustomers", {"name": "Ada Quill"})], NOTE_REPLY)
+    check = TraceCheck.model_validate({"method": "trace", "rule": "called", "call": {"tool": "setCustomerNote"}})
+    assert run_trace_check(check, run.tool_calls).met  # the raw record would satisfy it...
+    assert not run_trace_check(check, calls_that_reached_the_world(run.tool_calls)).met  # ...grading does not
+
+
 async def session(calls: list[tuple[str, dict[str, Any]]]) -> EpisodeExport:
     """A session as any MCP client would run it, exported from the server's audit log."""
     registry = EpisodeRegistry(fixture_template())
