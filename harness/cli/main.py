@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 
 # What a shell reports for a process killed by SIGPIPE (128 + 13): `corecraft ... | head -1`.
 BROKEN_PIPE_EXIT = 141
-SUBCOMMAND_MODULES = ("serve", "tools_cmd", "world_cmd", "run_cmd", "grade_cmd", "judge_cmd", "report_cmd", "tasks_cmd")
+SUBCOMMAND_MODULES = (
+    "serve", "tools_cmd", "world_cmd", "run_cmd", "grade_cmd", "judge_cmd", "report_cmd", "tasks_cmd", "view_cmd",
+)
 
 
 class CliError(Exception):
