@@ -19,10 +19,10 @@ class BuildPage(BaseModel):
 
 @world_tool(name="searchBuilds", title="Search saved builds")
 async def searchBuilds(
-    build_id: Annotated[str | None, Field(description="Exact build id, e.g. bld-0042")] = None,
-    customer_id: Annotated[str | None, Field(description="Exact customer id, e.g. cus-00042")] = None,
+    build_id: Annotated[str | None, Field(description="Exact build id, e.g. bld-0000")] = None,
+    customer_id: Annotated[str | None, Field(description="Exact customer id, e.g. cus-00000")] = None,
     name: Annotated[str | None, Field(description="Part of the build's name; case-insensitive", min_length=1)] = None,
-    product_id: Annotated[str | None, Field(description="Only builds that contain this product id, e.g. prd-0042")] = None,
+    product_id: Annotated[str | None, Field(description="Only builds that contain this product id, e.g. prd-0000")] = None,
     limit: limit_field() = 50,
 ) -> BuildPage:
     """Search saved PC builds. All filters are optional and combine with AND; results are ordered

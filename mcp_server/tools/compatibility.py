@@ -304,7 +304,7 @@ CHECKS: dict[str, Callable[[Checker], None]] = {
 
 @world_tool(name="validateBuildCompatibility", title="Validate build compatibility")
 async def validateBuildCompatibility(
-    build_id: Annotated[str | None, Field(description="A saved build to check, e.g. bld-0042 (give this or product_ids)")] = None,
+    build_id: Annotated[str | None, Field(description="A saved build to check, e.g. bld-0000 (give this or product_ids)")] = None,
     product_ids: Annotated[
         list[str] | None,
         Field(description="Products to check together (give this or build_id); repeat an id for several units", min_length=1, max_length=40),

@@ -38,7 +38,7 @@ class CustomerPage(BaseModel):
 
 @world_tool(name="searchCustomers", title="Search customers")
 async def searchCustomers(
-    customer_id: Annotated[str | None, Field(description="Exact customer id, e.g. cus-00042")] = None,
+    customer_id: Annotated[str | None, Field(description="Exact customer id, e.g. cus-00000")] = None,
     name: Annotated[str | None, Field(description="Part of the first or last name, or 'First Last'; case-insensitive", min_length=1)] = None,
     email: Annotated[str | None, Field(description="Part of the email address; case-insensitive", min_length=1)] = None,
     phone: Annotated[str | None, Field(description="Part of the phone number (digits are compared, punctuation ignored)", min_length=1)] = None,

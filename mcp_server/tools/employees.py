@@ -23,7 +23,7 @@ class EmployeePage(BaseModel):
 
 @world_tool(name="searchEmployees", title="Search employees")
 async def searchEmployees(
-    employee_id: Annotated[str | None, Field(description="Exact employee id, e.g. emp-007")] = None,
+    employee_id: Annotated[str | None, Field(description="Exact employee id, e.g. emp-000")] = None,
     name: Annotated[str | None, Field(description="Part of the employee's name; case-insensitive", min_length=1)] = None,
     department: Annotated[Department | None, Field(description="Only employees of this department")] = None,
     support_role: Annotated[SupportRole | None, Field(description="Only support staff with this role")] = None,

@@ -35,7 +35,7 @@ class EscalationRecord(BaseModel):
 
 @world_tool(name="createEscalation", title="Escalate a ticket", writes=True)
 async def createEscalation(
-    ticket_id: Annotated[str, Field(description="The ticket to escalate, e.g. tkt-00042", min_length=1)],
+    ticket_id: Annotated[str, Field(description="The ticket to escalate, e.g. tkt-00000", min_length=1)],
     type: Annotated[EscalationType, Field(description=f"Kind of escalation; it decides the department ({_ROUTING})")],
     notes: Annotated[str, Field(description="What the receiving team needs to know: the problem, what was tried, what is asked", min_length=20, max_length=MAX_REPORT_CHARS)],
     priority: Annotated[Priority, Field(description="Urgency for the receiving team")] = "normal",

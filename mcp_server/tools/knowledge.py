@@ -55,7 +55,7 @@ def _excerpt(body: str) -> str:
 async def searchKnowledgeBase(
     query: Annotated[str | None, Field(description="Words to look for in the title, text or tags; every word must appear (case-insensitive)", min_length=1)] = None,
     tag: Annotated[str | None, Field(description="Only entries with this exact tag (a policy's tag is its topic, e.g. returns)", min_length=1)] = None,
-    product_id: Annotated[str | None, Field(description="Only articles that mention this product id, e.g. prd-0042")] = None,
+    product_id: Annotated[str | None, Field(description="Only articles that mention this product id, e.g. prd-0000")] = None,
     source: Annotated[Literal["all", "kb", "policy"], Field(description="'kb' for knowledge-base articles, 'policy' for company policies, 'all' for both")] = "all",
     include_body: Annotated[bool, Field(description="Return the full text; false returns only a short excerpt")] = True,
     limit: limit_field() = 50,

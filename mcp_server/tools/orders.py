@@ -49,10 +49,10 @@ class OrderDetails(BaseModel):
 
 @world_tool(name="searchOrders", title="Search orders")
 async def searchOrders(
-    order_id: Annotated[str | None, Field(description="Exact order id, e.g. ord-250830-110")] = None,
-    customer_id: Annotated[str | None, Field(description="Exact customer id, e.g. cus-00042")] = None,
+    order_id: Annotated[str | None, Field(description="Exact order id, e.g. ord-250101-000")] = None,
+    customer_id: Annotated[str | None, Field(description="Exact customer id, e.g. cus-00000")] = None,
     status: Annotated[OrderStatus | None, Field(description="Only orders in this status")] = None,
-    product_id: Annotated[str | None, Field(description="Only orders with a line for this product id, e.g. prd-0042")] = None,
+    product_id: Annotated[str | None, Field(description="Only orders with a line for this product id, e.g. prd-0000")] = None,
     created_after: Annotated[str | None, Field(description="Placed at or after this ISO-8601 time with time zone")] = None,
     created_before: Annotated[str | None, Field(description="Placed before this ISO-8601 time with time zone")] = None,
     limit: limit_field() = 50,
@@ -79,7 +79,7 @@ async def searchOrders(
 
 @world_tool(name="getOrderDetails", title="Get order details")
 async def getOrderDetails(
-    order_id: Annotated[str, Field(description="Order id, e.g. ord-250830-110", min_length=1)],
+    order_id: Annotated[str, Field(description="Order id, e.g. ord-250101-000", min_length=1)],
 ) -> OrderDetails:
     """Everything about one order: the order record (amounts, loyalty tier at purchase, promotion,
     shipping address, carrier, ETA), its lines with product name, SKU and category, the latest
@@ -89,7 +89,7 @@ async def getOrderDetails(
     order = await fetch_one("SELECT * FROM orders WHERE id = ?", (order_id,))
     if order is None:
         raise NotFoundError(
-            f"no order with id {order_id!r}; order ids look like ord-YYMMDD-NNN (e.g. ord-250830-110). "
+            f"no order with id {order_id!r}; order ids look like ord-YYMMDD-NNN (e.g. ord-250101-000). "
             "Use searchOrders with customer_id or a date window to find it"
         )
     lines = await fetch_all(

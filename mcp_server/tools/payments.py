@@ -22,8 +22,8 @@ class PaymentPage(BaseModel):
 
 @world_tool(name="searchPayments", title="Search payments")
 async def searchPayments(
-    payment_id: Annotated[str | None, Field(description="Exact payment id, e.g. pay-000123")] = None,
-    order_id: Annotated[str | None, Field(description="Exact order id, e.g. ord-250830-110")] = None,
+    payment_id: Annotated[str | None, Field(description="Exact payment id, e.g. pay-000000")] = None,
+    order_id: Annotated[str | None, Field(description="Exact order id, e.g. ord-250101-000")] = None,
     customer_id: Annotated[str | None, Field(description="Exact customer id: payments on that customer's orders")] = None,
     status: Annotated[PaymentStatus | None, Field(description="Only payments in this status")] = None,
     method: Annotated[PaymentMethod | None, Field(description="Only payments made with this method")] = None,

@@ -20,7 +20,7 @@ ShippingService = Literal["standard", "express", "overnight"]
 class LineItem(BaseModel):
     """A product and how many units of it."""
 
-    product_id: str = Field(description="Product id, e.g. prd-0042")
+    product_id: str = Field(description="Product id, e.g. prd-0000")
     quantity: int = Field(ge=1, le=100, description="Units")
 
 

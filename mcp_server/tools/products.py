@@ -75,7 +75,7 @@ async def searchProducts(
 
 @world_tool(name="getProduct", title="Get product details")
 async def getProduct(
-    product_id: Annotated[str | None, Field(description="Product id, e.g. prd-0042 (give this or sku, not both)")] = None,
+    product_id: Annotated[str | None, Field(description="Product id, e.g. prd-0000 (give this or sku, not both)")] = None,
     sku: Annotated[str | None, Field(description="Exact SKU (give this or product_id, not both)")] = None,
 ) -> ProductDetails:
     """One product by id or SKU, with its specs, stock per warehouse (on_hand, reserved, available,
@@ -106,13 +106,13 @@ async def getProduct(
 
 async def _find_product(product_id: str | None, sku: str | None) -> dict[str, Any]:
     if (product_id is None) == (sku is None):
-        raise InvalidArgumentError("give exactly one of product_id (e.g. prd-0042) or sku")
+        raise InvalidArgumentError("give exactly one of product_id (e.g. prd-0000) or sku")
     select = f"SELECT p.*, {_STOCK_COLUMNS} FROM products p"
     if product_id is not None:
         row = await fetch_one(f"{select} WHERE p.id = ?", (product_id.strip(),))
         if row is None:
             raise NotFoundError(
-                f"no product with id {product_id!r}; product ids look like prd-0042. "
+                f"no product with id {product_id!r}; product ids look like prd-0000. "
                 "Use searchProducts to find a product by name, SKU or brand"
             )
         return row

@@ -20,7 +20,7 @@ class RefundLine(BaseModel):
 
 @world_tool(name="createRefund", title="Create a refund", writes=True)
 async def createRefund(
-    order_id: Annotated[str, Field(description="The order to refund, e.g. ord-250830-110", min_length=1)],
+    order_id: Annotated[str, Field(description="The order to refund, e.g. ord-250101-000", min_length=1)],
     lines: Annotated[list[RefundLine], Field(description="Order lines and quantities to refund", min_length=1, max_length=50)],
     reason: Annotated[RefundReason, Field(description="Why the money goes back")],
     ticket_id: Annotated[str | None, Field(description="Support ticket this refund answers; must be the order customer's")] = None,

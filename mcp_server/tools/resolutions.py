@@ -28,7 +28,7 @@ class ResolutionRecord(BaseModel):
 
 @world_tool(name="createResolution", title="Record a ticket resolution", writes=True)
 async def createResolution(
-    ticket_id: Annotated[str, Field(description="The ticket resolved, e.g. tkt-00042", min_length=1)],
+    ticket_id: Annotated[str, Field(description="The ticket resolved, e.g. tkt-00000", min_length=1)],
     outcome: Annotated[Outcome, Field(description="What was done for the customer")],
     summary: Annotated[str, Field(description="What was found and done, in a few sentences", min_length=10, max_length=MAX_REPORT_CHARS)],
     resolved_by: Annotated[str | None, Field(description="Employee id of the person resolving it, if known")] = None,
@@ -51,7 +51,7 @@ async def createResolution(
                 "createRefund or processReturn)"
             )
         if refund_id is not None:
-            refund = await require_row(db, "refunds", refund_id, "refund", "refund ids look like ref-00042")
+            refund = await require_row(db, "refunds", refund_id, "refund", "refund ids look like ref-00000")
             if ticket["order_id"] is None:
                 raise InvalidArgumentError(
                     f"ticket {ticket_id} is not linked to an order, so refund {refund_id} cannot be tied to it"

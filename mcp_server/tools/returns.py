@@ -44,7 +44,7 @@ class ReturnResult(BaseModel):
 
 @world_tool(name="processReturn", title="Process a return", writes=True)
 async def processReturn(
-    order_id: Annotated[str, Field(description="The order the items come from, e.g. ord-250830-110", min_length=1)],
+    order_id: Annotated[str, Field(description="The order the items come from, e.g. ord-250101-000", min_length=1)],
     lines: Annotated[list[ReturnLine], Field(description="Order lines and quantities being returned", min_length=1, max_length=50)],
     condition: Annotated[Condition, Field(description="The state of the returned items, as established with the customer")],
     reason: Annotated[RefundReason, Field(description="Why the customer returns them")],

@@ -20,8 +20,8 @@ class ShipmentPage(BaseModel):
 
 @world_tool(name="searchShipments", title="Search shipments")
 async def searchShipments(
-    shipment_id: Annotated[str | None, Field(description="Exact shipment id, e.g. shp-000123")] = None,
-    order_id: Annotated[str | None, Field(description="Exact order id, e.g. ord-250830-110")] = None,
+    shipment_id: Annotated[str | None, Field(description="Exact shipment id, e.g. shp-000000")] = None,
+    order_id: Annotated[str | None, Field(description="Exact order id, e.g. ord-250101-000")] = None,
     tracking_number: Annotated[str | None, Field(description="Tracking number, or part of it; case-insensitive", min_length=1)] = None,
     carrier: Annotated[str | None, Field(description="Part of the carrier name; case-insensitive", min_length=1)] = None,
     status: Annotated[ShipmentStatus | None, Field(description="Only shipments in this status")] = None,

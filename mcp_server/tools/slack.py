@@ -26,8 +26,8 @@ class SlackPage(BaseModel):
 async def searchSlackMessages(
     channel: Annotated[Channel | None, Field(description="Only messages in this channel")] = None,
     query: Annotated[str | None, Field(description="Part of the message text; case-insensitive", min_length=1)] = None,
-    ticket_id: Annotated[str | None, Field(description="Only messages that refer to this ticket id, e.g. tkt-00042")] = None,
-    author_id: Annotated[str | None, Field(description="Exact employee id of the author, e.g. emp-007")] = None,
+    ticket_id: Annotated[str | None, Field(description="Only messages that refer to this ticket id, e.g. tkt-00000")] = None,
+    author_id: Annotated[str | None, Field(description="Exact employee id of the author, e.g. emp-000")] = None,
     posted_after: Annotated[str | None, Field(description="Posted at or after this ISO-8601 time with time zone")] = None,
     posted_before: Annotated[str | None, Field(description="Posted before this ISO-8601 time with time zone")] = None,
     limit: limit_field() = 50,

@@ -45,7 +45,7 @@ class OrderStatusChange(BaseModel):
 
 @world_tool(name="updateOrderStatus", title="Change an order's status", writes=True)
 async def updateOrderStatus(
-    order_id: Annotated[str, Field(description="The order, e.g. ord-250830-110", min_length=1)],
+    order_id: Annotated[str, Field(description="The order, e.g. ord-250101-000", min_length=1)],
     status: Annotated[OrderStatus, Field(description="The new status")],
     reason: Reason,
 ) -> OrderStatusChange:
@@ -102,7 +102,7 @@ class PaymentStatusChange(BaseModel):
 
 @world_tool(name="updatePaymentStatus", title="Change a payment's status", writes=True)
 async def updatePaymentStatus(
-    payment_id: Annotated[str, Field(description="The payment, e.g. pay-000123", min_length=1)],
+    payment_id: Annotated[str, Field(description="The payment, e.g. pay-000000", min_length=1)],
     status: Annotated[PaymentStatus, Field(description="The new status")],
     reason: Reason,
 ) -> PaymentStatusChange:
@@ -156,7 +156,7 @@ class TicketStatusChange(BaseModel):
 
 @world_tool(name="updateTicketStatus", title="Change a ticket's status", writes=True)
 async def updateTicketStatus(
-    ticket_id: Annotated[str, Field(description="The ticket, e.g. tkt-00042", min_length=1)],
+    ticket_id: Annotated[str, Field(description="The ticket, e.g. tkt-00000", min_length=1)],
     status: Annotated[TicketStatus, Field(description="The new status")],
     closure_reason: Annotated[
         str | None, Field(description="Required for resolved and closed: why the ticket ends", min_length=5, max_length=MAX_REASON_CHARS)

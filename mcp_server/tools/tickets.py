@@ -70,13 +70,13 @@ async def load_tickets(where: Where, limit: int | None = None) -> list[Ticket]:
 
 @world_tool(name="searchTickets", title="Search support tickets")
 async def searchTickets(
-    ticket_id: Annotated[str | None, Field(description="Exact ticket id, e.g. tkt-00042")] = None,
-    customer_id: Annotated[str | None, Field(description="Exact customer id, e.g. cus-00042")] = None,
-    order_id: Annotated[str | None, Field(description="Exact order id, e.g. ord-250830-110")] = None,
+    ticket_id: Annotated[str | None, Field(description="Exact ticket id, e.g. tkt-00000")] = None,
+    customer_id: Annotated[str | None, Field(description="Exact customer id, e.g. cus-00000")] = None,
+    order_id: Annotated[str | None, Field(description="Exact order id, e.g. ord-250101-000")] = None,
     status: Annotated[TicketStatus | None, Field(description="Only tickets in this status")] = None,
     type: Annotated[TicketType | None, Field(description="Only tickets of this type")] = None,
     priority: Annotated[TicketPriority | None, Field(description="Only tickets of this priority")] = None,
-    assignee_id: Annotated[str | None, Field(description="Exact employee id of the assignee, e.g. emp-007")] = None,
+    assignee_id: Annotated[str | None, Field(description="Exact employee id of the assignee, e.g. emp-000")] = None,
     query: Annotated[str | None, Field(description="Part of the subject or body; case-insensitive", min_length=1)] = None,
     created_after: Annotated[str | None, Field(description="Opened at or after this ISO-8601 time with time zone")] = None,
     created_before: Annotated[str | None, Field(description="Opened before this ISO-8601 time with time zone")] = None,
@@ -104,7 +104,7 @@ async def searchTickets(
 
 @world_tool(name="getCustomerTicketHistory", title="Get a customer's ticket history")
 async def getCustomerTicketHistory(
-    customer_id: Annotated[str, Field(description="Customer id, e.g. cus-00042", min_length=1)],
+    customer_id: Annotated[str, Field(description="Customer id, e.g. cus-00000", min_length=1)],
 ) -> CustomerTicketHistory:
     """All support tickets of one customer, newest first, each with its SLA fields, escalations
     and resolutions, plus the number of tickets in each status."""
@@ -114,7 +114,7 @@ async def getCustomerTicketHistory(
     )
     if customer is None:
         raise NotFoundError(
-            f"no customer with id {customer_id!r}; customer ids look like cus-00042. "
+            f"no customer with id {customer_id!r}; customer ids look like cus-00000. "
             "Use searchCustomers with a name, email or phone to find the id"
         )
     where = Where()

@@ -46,8 +46,8 @@ class WarrantyStatus(BaseModel):
 
 @world_tool(name="checkWarrantyStatus", title="Check warranty status")
 async def checkWarrantyStatus(
-    order_id: Annotated[str, Field(description="The order the product was bought on, e.g. ord-250830-110", min_length=1)],
-    product_id: Annotated[str, Field(description="The product on that order, e.g. prd-0042", min_length=1)],
+    order_id: Annotated[str, Field(description="The order the product was bought on, e.g. ord-250101-000", min_length=1)],
+    product_id: Annotated[str, Field(description="The product on that order, e.g. prd-0000", min_length=1)],
 ) -> WarrantyStatus:
     """Report whether a product bought on an order is under warranty today: warranty start (delivery
     date, or purchase date when no delivery is recorded), the product's warranty months, end date,

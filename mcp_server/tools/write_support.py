@@ -33,8 +33,8 @@ async def rows(db: aiosqlite.Connection, sql: str, params: tuple[Any, ...] = ())
 
 
 async def next_ids(db: aiosqlite.Connection, table: str, prefix: str, count: int = 1) -> list[str]:
-    """``count`` fresh ids after the highest existing ``<prefix>-NNNNN`` in ``table`` (ref-00081 after
-    ref-00080), keeping the digit width of the existing ids."""
+    """``count`` fresh ids after the highest existing ``<prefix>-NNNNN`` in ``table`` (the one after
+    ref-NNNNN is ref-NNNNN+1), keeping the digit width of the existing ids."""
     if table not in _ID_TABLES:
         raise ValueError(f"no id sequence for table {table}")
     existing = await rows(db, f"SELECT id FROM {table} WHERE id LIKE ?", (f"{prefix}-%",))
