@@ -8,6 +8,11 @@ as the model's result (``max_turns`` / ``timeout``). Time the provider spends wa
 limits and outages (``backoff_sleep``) extends the wall-clock cap, so an overloaded provider never
 turns into a ``timeout`` charged to the model. Provider and connection failures are recorded as
 ``error``: infrastructure, never graded.
+
+A call the loop cannot make goes back to the model as a tool error naming the available tools,
+and the episode goes on: a call to a tool the server does not list (never sent: the server would
+only say "Unknown tool"), and one whose arguments did not parse (from the provider, or from tool
+calls the model wrote as text, see harness/providers/text_tool_calls.py).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from mcp.types import CallToolResult, Tool
 from harness.connections import EpisodeSession, WorldConnection
 from harness.errors import EpisodeInfrastructureError, ProviderError
 from harness.providers.base import Conversation, ModelTurn, Provider, ToolCall, ToolResult, ToolSchema
+from harness.providers.tool_descriptions import ToolDescriptions, describe_tools
 from harness.tasks.models import Task
 from harness.transcript import (
     EpisodeRecord,
@@ -42,6 +48,8 @@ from mcp_server.world.store import DEFAULT_CLOCK
 
 DEFAULT_MAX_TURNS = 100
 DEFAULT_EPISODE_TIMEOUT_S = 1800.0
+# How the loop's refusal of a call to a tool nobody lists starts (the rest names the tools).
+UNKNOWN_TOOL_PREFIX = "unknown tool "
 
 
 @dataclass(frozen=True)
@@ -68,8 +76,19 @@ def system_prompt(task: Task) -> str:
     return policy_prompt_text(task.clock)
 
 
-def tool_schemas(tools: list[Tool]) -> list[ToolSchema]:
-    return [ToolSchema(name=t.name, description=t.description or "", input_schema=dict(t.input_schema)) for t in tools]
+def tool_schemas(tools: list[Tool], descriptions: ToolDescriptions = "full") -> list[ToolSchema]:
+    """The tools as the model is sent them: full descriptions, or compact ones (same schemas' rules)."""
+    schemas = [ToolSchema(name=t.name, description=t.description or "", input_schema=dict(t.input_schema)) for t in tools]
+    return describe_tools(schemas, descriptions)
+
+
+def unknown_tool_text(name: str, available: list[str]) -> str:
+    return (f"{UNKNOWN_TOOL_PREFIX}{name!r}: no tool of that name exists. "
+            f"Call one of the available tools: {', '.join(available)}.")
+
+
+def available_tools_hint(available: list[str]) -> str:
+    return f" Available tools: {', '.join(available)}."
 
 
 def render_tool_result(result: CallToolResult) -> str:
@@ -116,12 +135,16 @@ class _EpisodeLoop:
         trace: _Trace,
         cost_of: Callable[[Usage], float],
         on_cost: Callable[[float], None] | None,
+        tool_names: list[str],
+        on_turn: Callable[[int], None] | None = None,
     ) -> None:
         self.conversation = conversation
         self.session = session
         self.trace = trace
         self.cost_of = cost_of
         self.on_cost = on_cost
+        self.tool_names = tool_names
+        self.on_turn = on_turn
 
     async def run(self, max_turns: int) -> tuple[EpisodeStatus, str]:
         for turn in range(1, max_turns + 1):
@@ -145,11 +168,17 @@ class _EpisodeLoop:
         trace.cost_usd += cost
         if self.on_cost is not None:
             self.on_cost(cost)
+        if self.on_turn is not None:
+            self.on_turn(len(model_turn.tool_calls))
 
     async def _call(self, call: ToolCall, turn: int) -> ToolResult:
         started = time.perf_counter()
         if call.argument_error is not None:
             text, is_error = call.argument_error, True
+            if call.parsed_from is not None:  # the model may not know the format: say what exists
+                text += available_tools_hint(self.tool_names)
+        elif call.name not in self.tool_names:
+            text, is_error = unknown_tool_text(call.name, self.tool_names), True
         else:
             outcome = await self.session.call_tool(call.name, call.arguments)
             text, is_error = render_tool_result(outcome), bool(outcome.is_error)
@@ -158,6 +187,7 @@ class _EpisodeLoop:
             ToolCallRecord(
                 call_id=call.id, name=call.name, arguments=call.arguments, result=text,
                 is_error=is_error, duration_ms=round(duration_ms, 3), turn=turn,
+                parsed_from=call.parsed_from, raw_text=call.raw_text,
             )
         )
         self.trace.messages.append(Message(role="tool", content=text, tool_call_id=call.id, is_error=is_error))
@@ -183,11 +213,14 @@ async def run_episode(
     limits: EpisodeLimits = EpisodeLimits(),
     cost_of: Callable[[Usage], float] = lambda usage: 0.0,
     on_cost: Callable[[float], None] | None = None,
+    on_turn: Callable[[int], None] | None = None,
     manifest_hash: str = "",
     world_hash: str | None = None,
+    tool_descriptions: ToolDescriptions = "full",
 ) -> EpisodeRecord:
     """Run one episode to its end and describe it. Provider and connection failures are caught
-    and recorded as status ``error``; anything else (a bug) propagates."""
+    and recorded as status ``error``; anything else (a bug) propagates. ``on_cost`` and ``on_turn``
+    (given the turn's number of tool calls) are called after each model turn, for live progress."""
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     clock_start = time.perf_counter()
     trace = _Trace()
@@ -200,8 +233,9 @@ async def run_episode(
             tools = await handle.session.list_tools()
             system = system_prompt(task)
             trace.messages = [Message(role="system", content=system), Message(role="user", content=task.prompt)]
-            conversation = provider.open(system=system, tools=tool_schemas(tools), prompt=task.prompt, task=task)
-            loop = _EpisodeLoop(conversation, handle.session, trace, cost_of, on_cost)
+            schemas = tool_schemas(tools, tool_descriptions)
+            conversation = provider.open(system=system, tools=schemas, prompt=task.prompt, task=task)
+            loop = _EpisodeLoop(conversation, handle.session, trace, cost_of, on_cost, [t.name for t in schemas], on_turn)
             deadline = asyncio.timeout(limits.timeout_s)
             try:
                 async with deadline:

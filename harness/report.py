@@ -103,6 +103,29 @@ def _usage(records: Iterable[EpisodeRecord]) -> dict[str, Any]:
     }
 
 
+def _tool_use(records: Iterable[EpisodeRecord]) -> dict[str, Any]:
+    """Tool calls and turns per finished episode: a run whose model never calls a tool grades its
+    first replies as answers, which looks like a normal (poor) result unless it is counted."""
+    finished = [r for r in records if r.status != "error"]
+    episodes = {r.key: {"turns": r.turns, "tool_calls": len(r.tool_calls),
+                        "parsed_from_text": sum(1 for c in r.tool_calls if c.parsed_from is not None),
+                        "tool_errors": sum(1 for c in r.tool_calls if c.is_error)} for r in finished}
+    totals = {name: sum(e[name] for e in episodes.values()) for name in ("turns", "tool_calls", "parsed_from_text", "tool_errors")}
+    return {"episodes": len(episodes), **totals,
+            "without_tool_calls": sum(1 for e in episodes.values() if not e["tool_calls"]), "per_episode": episodes}
+
+
+def _tool_use_warnings(tool_use: dict[str, Any] | None) -> list[str]:
+    if not tool_use or not tool_use["episodes"]:
+        return []
+    silent, episodes = tool_use["without_tool_calls"], tool_use["episodes"]
+    if silent == episodes:
+        return [f"NO TOOL CALLS: none of the {episodes} episodes made a single tool call, so the model never reached "
+                "the world and its first replies were graded as answers (a model that writes tool calls as text "
+                "needs a tool parser: see docs/open-models.md)"]
+    return [f"{silent} of {episodes} episodes made no tool call"] if silent else []
+
+
 def build_report(grades: Sequence[EpisodeGrade], records: Sequence[EpisodeRecord] | None = None) -> dict[str, Any]:
     """The report as plain JSON-able data (the `--json` output)."""
     graded = [g for g in grades if g.status == "graded"]
@@ -118,6 +141,8 @@ def build_report(grades: Sequence[EpisodeGrade], records: Sequence[EpisodeRecord
         warnings.append(f"grades of {len(models)} models are pooled: {', '.join(models)}")
     if len(manifests) > 1:
         warnings.append(f"grades from {len(manifests)} different run manifests are pooled")
+    tool_use = _tool_use(records) if records is not None else None
+    warnings += _tool_use_warnings(tool_use)
     return {
         "version": REPORT_VERSION,
         "episodes": len(grades),
@@ -138,6 +163,7 @@ def build_report(grades: Sequence[EpisodeGrade], records: Sequence[EpisodeRecord
         "unverified_reasons": dict(Counter(g.reason or "unknown" for g in unverified).most_common()),
         "error_reasons": dict(Counter(g.reason or "unknown" for g in errors).most_common()),
         "usage": _usage(records) if records is not None else None,
+        "tool_use": tool_use,
         "judge_usage": {
             "calls": len(judged),
             **sum((g.judge_usage or Usage() for g in judged), Usage()).model_dump(),
@@ -179,7 +205,14 @@ def render_markdown(report: dict[str, Any]) -> str:
               f"unverified {report.get('unverified', 0)}, infrastructure errors {report['errors']})",
               f"- **pass rate: {_percent(report['pass_rate'])}** ({report['passed']} of {report['graded']} graded); "
               f"counting ungraded as failed: {_percent(report['pass_rate_ungraded_as_failed'])}",
-              f"- mean reward (criteria met / criteria): {_number(report['mean_reward'])}", ""]
+              f"- mean reward (criteria met / criteria): {_number(report['mean_reward'])}"]
+    tools = report.get("tool_use")
+    if tools and tools["episodes"]:
+        lines.append(f"- tool use: {tools['tool_calls']} tool calls ({tools['parsed_from_text']} read from text, "
+                     f"{tools['tool_errors']} answered with an error) in {tools['turns']} model turns; per episode "
+                     f"{tools['tool_calls'] / tools['episodes']:.1f} calls and {tools['turns'] / tools['episodes']:.1f} "
+                     f"turns; {tools['without_tool_calls']} of {tools['episodes']} episodes made none")
+    lines.append("")
     lines += [f"> warning: {w}" for w in report["warnings"]]
     if report["trials"]:
         lines += ["## Reliability over trials", "", "| k | pass@k | pass^k | tasks |", "|---:|---:|---:|---:|"]

@@ -39,6 +39,10 @@ class ToolCallRecord(BaseModel):
     is_error: bool
     duration_ms: float
     turn: int
+    # Set when the model wrote the call as text and the harness read it (the format's name and the
+    # text as written); None for calls the provider sent as structured tool calls.
+    parsed_from: str | None = None
+    raw_text: str | None = None
 
 
 class Message(BaseModel):

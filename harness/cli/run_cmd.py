@@ -56,6 +56,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     settings.add_argument("--temperature", type=number(minimum=0))
     settings.add_argument("--reasoning-effort", choices=("none", "minimal", "low", "medium", "high", "xhigh", "max"))
     settings.add_argument("--thinking-budget", help="Anthropic thinking budget in tokens, or 'adaptive'")
+    settings.add_argument("--request-timeout", type=number(minimum=0, above=True), metavar="SECONDS",
+                          help="how long one model request may take before it fails (default 600); a request "
+                          "that timed out is not sent again, so give a slow local server enough")
+    settings.add_argument("--tool-call-parser", metavar="FORMAT",
+                          help="openai-compatible/ only: how to read tool calls the model writes as text: auto "
+                          "(default), none, or one format: hermes, glm45, qwen3_coder, mistral, deepseek, json, "
+                          "pythonic (see docs/open-models.md)")
+    settings.add_argument("--compact-tools", action="store_true",
+                          help="send the tools with compact descriptions (first sentences, no titles): same "
+                          "tools, same rules, a shorter prompt for small hardware; recorded in the manifest")
     settings.add_argument("--setting", action="append", default=[], metavar="KEY=VALUE",
                           help="any other model setting; VALUE is parsed as JSON when it can be (repeatable)")
     parser.set_defaults(handler=run)
@@ -79,7 +89,8 @@ def model_settings(args: argparse.Namespace) -> dict[str, Any]:
         except ValueError as exc:
             raise CliError(f"--thinking-budget must be a number of tokens or 'adaptive', got {budget!r}") from exc
     flags = {"max_tokens": args.max_tokens, "temperature": args.temperature,
-             "reasoning_effort": args.reasoning_effort, "thinking_budget": budget}
+             "reasoning_effort": args.reasoning_effort, "thinking_budget": budget,
+             "request_timeout_s": args.request_timeout, "tool_call_parser": args.tool_call_parser}
     chosen.update({key: value for key, value in flags.items() if value is not None})
     return chosen
 
@@ -106,6 +117,7 @@ def run(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
         price_table=args.price_table,
         tasks_root=args.tasks_root,
+        tool_descriptions="compact" if args.compact_tools else "full",
     )
     if args.connection == "http" and not args.server_url:
         raise CliError("--connection http needs --server-url")

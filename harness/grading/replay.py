@@ -35,7 +35,7 @@ from typing import Any
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
 
-from harness.agent import render_tool_result
+from harness.agent import UNKNOWN_TOOL_PREFIX, render_tool_result
 from harness.connections import InProcessConnection
 from harness.errors import EpisodeInfrastructureError
 from harness.grading.state import WorldMismatchError
@@ -258,6 +258,12 @@ def _omitted_marker(text: str) -> dict[str, Any] | None:
     return value[limits.OMITTED_KEY] if limits.is_omitted(value) else None
 
 
+def _both_unknown(call: ToolCallRecord, got: ReplayedCall) -> bool:
+    """The agent loop refuses a tool the server does not list with its own words (harness/agent.py);
+    replayed, the call is sent, and a server that indeed has no such tool says so in its own."""
+    return call.result.startswith(f"{UNKNOWN_TOOL_PREFIX}{call.name!r}") and got.text == f"Unknown tool: {call.name}"
+
+
 def call_problem(number: int, call: ToolCallRecord, got: ReplayedCall | None) -> str | None:
     """Why the recorded call does not match its replay (None: it does)."""
     label = f"call {number} ({call.name})"
@@ -270,6 +276,8 @@ def call_problem(number: int, call: ToolCallRecord, got: ReplayedCall | None) ->
         if not isinstance(chars, int) or chars <= limits.MAX_ARGUMENT_CHARS:
             return (f"{label}: the record keeps only a digest of its arguments, but their size ({chars!r} characters) "
                     f"is not over the limit of {limits.MAX_ARGUMENT_CHARS:,}, so the server kept them in full")
+    if call.is_error and got.is_error and _both_unknown(call, got):
+        return None  # the loop refused a tool the server does not list, and the server does not know it either
     if call.is_error != got.is_error:
         said, did = ("failed", "succeeded") if call.is_error else ("succeeded", "failed")
         recorded, replayed = _excerpts(call.result, got.text)

@@ -43,7 +43,9 @@ from harness.providers.settings import ModelSettings
 from harness.tasks.models import Task
 from harness.transcript import Usage
 
-ANTHROPIC_ERRORS = SdkErrors(status=anthropic.APIStatusError, connection=anthropic.APIConnectionError)
+ANTHROPIC_ERRORS = SdkErrors(
+    status=anthropic.APIStatusError, connection=anthropic.APIConnectionError, timeout=anthropic.APITimeoutError
+)
 CACHE_BREAKPOINT = {"type": "ephemeral"}
 EFFORTS = ("low", "medium", "high", "xhigh", "max")
 # The keys of anthropic's messages.create() body, in its order.

@@ -30,6 +30,9 @@ class ToolCall:
     arguments: dict[str, Any]
     # Set when the model's arguments were not valid JSON: the loop returns this as a tool error.
     argument_error: str | None = None
+    # Set when the model wrote the call as text in its reply (the format's name, and that text).
+    parsed_from: str | None = None
+    raw_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,16 @@ class ModelTurn:
         return Message(
             role="assistant",
             content=self.text,
-            tool_calls=[{"id": c.id, "name": c.name, "arguments": c.arguments} for c in self.tool_calls],
+            tool_calls=[_call_entry(c) for c in self.tool_calls],
             reasoning=self.reasoning,
         )
+
+
+def _call_entry(call: ToolCall) -> dict[str, Any]:
+    entry: dict[str, Any] = {"id": call.id, "name": call.name, "arguments": call.arguments}
+    if call.parsed_from is not None:
+        entry["parsed_from"] = call.parsed_from
+    return entry
 
 
 class Conversation(Protocol):

@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import httpx2
 
-from harness.errors import MalformedReplyError, RetryableProviderError
+from harness.errors import FatalProviderError, MalformedReplyError, RetryableProviderError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult
 from harness.providers.retry import RetryLog, RetryPolicy, call_with_retries, status_error
 from harness.providers.settings import ModelSettings, reject_unsupported
@@ -29,10 +29,12 @@ class RawHttpResponse(Protocol):
 
 @dataclass(frozen=True)
 class SdkErrors:
-    """The SDK exception classes that mean 'HTTP error status' and 'no answer at all'."""
+    """The SDK exception classes that mean 'HTTP error status', 'no answer at all' and, among
+    those, 'no answer in time' (``timeout``, a subclass of ``connection`` in both SDKs)."""
 
     status: type[Exception]
     connection: type[Exception]
+    timeout: type[Exception] | None = None
 
 
 @dataclass(frozen=True)
@@ -65,11 +67,17 @@ async def exchange(
     provider: str,
     errors: SdkErrors,
     policy: RetryPolicy,
+    timeout_s: float | None = None,
 ) -> Exchange:
     """One model call with retries; returns the JSON sent and received (never the API key,
     which travels in a header). ``request``: the body as sent, when the caller built it (see
-    RequestBody), which spares parsing the serialized body again."""
+    RequestBody), which spares parsing the serialized body again.
+
+    A request the server took but did not answer within ``timeout_s`` is not sent again: the
+    same prompt to the same server takes as long again (a large prompt on a CPU-bound local
+    model), so retrying only multiplies the wait. A timeout while connecting is retried."""
     log = RetryLog()
+    timeout_error: tuple[type[Exception], ...] = (errors.timeout,) if errors.timeout else ()
 
     async def attempt() -> RawHttpResponse | httpx2.Response:
         try:
@@ -77,6 +85,15 @@ async def exchange(
         except errors.status as exc:
             status, headers = exc.status_code, exc.response.headers  # type: ignore[attr-defined]
             raise status_error(provider, status, _error_text(exc), headers) from exc
+        except timeout_error as exc:
+            if isinstance(exc.__cause__, httpx2.ConnectTimeout):
+                raise RetryableProviderError(f"{provider} connection timed out: {exc}") from exc
+            waited = f" after {timeout_s:g} s" if timeout_s is not None else ""
+            raise FatalProviderError(
+                f"{provider} request timed out{waited} without an answer; not retried, since the same request "
+                "would take as long again. A slow server (a local model on CPU, a long prompt) needs a longer "
+                "--request-timeout"
+            ) from exc
         except errors.connection as exc:
             raise RetryableProviderError(f"{provider} connection failed: {exc}") from exc
 
@@ -364,6 +381,7 @@ class HttpConversation:
             provider=provider.prefix,
             errors=provider.sdk.errors,
             policy=provider.policy,
+            timeout_s=provider.model_settings.request_timeout_s,
         )
         turn = self._take_reply(done.response)
         turn.exchange = done.record

@@ -17,6 +17,13 @@ same wire format at ``--base-url`` (vLLM or SGLang serving GLM, for instance).
 - Settings: max_tokens -> ``max_completion_tokens`` (OpenAI) or ``max_tokens`` (compatible servers,
   which all take it); temperature, top_p, reasoning_effort, seed and extra_body pass through
   (extra_body keys land at the top level of the request, e.g. ``chat_template_kwargs``).
+- Tool calls written as text (servers started without a tool parser, small models): on
+  ``openai-compatible`` the ``tool_call_parser`` setting (``auto`` by default, ``none`` to turn it
+  off, or one format of ``text_tool_calls.FORMATS``) reads them from a reply that has no structured
+  ``tool_calls``; structured calls always win. A parsed call is a normal ToolCall marked with its
+  format and raw text; the history gets the reply back as a structured assistant message (the
+  prose left as content, the calls as ``tool_calls``), so the server's chat template renders the
+  calls in the model's own format next turn and the tool results can answer them by id.
 - Usage: prompt_tokens (includes cached), completion_tokens (includes reasoning),
   prompt_tokens_details.cached_tokens / cache_write_tokens, completion_tokens_details.reasoning_tokens;
   servers that omit the details count 0.
@@ -42,10 +49,14 @@ from harness.providers.common import (
     need,
     parse_arguments,
 )
+from harness.providers.settings import ModelSettings
+from harness.providers.text_tool_calls import parse_text_tool_calls
 from harness.tasks.models import Task
 from harness.transcript import Usage
 
-OPENAI_ERRORS = SdkErrors(status=openai.APIStatusError, connection=openai.APIConnectionError)
+OPENAI_ERRORS = SdkErrors(
+    status=openai.APIStatusError, connection=openai.APIConnectionError, timeout=openai.APITimeoutError
+)
 REASONING_KEYS = ("reasoning_content", "reasoning")  # GLM via SGLang / older vLLM, then current vLLM
 # The keys of openai's chat.completions.create() body, in its order.
 CHAT_WIRE_ORDER = tuple(
@@ -79,6 +90,11 @@ class OpenAIChatProvider(HttpProvider):
     setting_hints = {"thinking_budget": _THINKING_HINT}
     compatible_server = False
 
+    @property
+    def text_tool_call_parser(self) -> str:
+        """How this provider reads tool calls written as text ('none': it does not)."""
+        return "none"
+
     def open(self, *, system: str, tools: list[ToolSchema], prompt: str, task: Task) -> ChatConversation:
         return ChatConversation(self, system=system, tools=tools, prompt=prompt)
 
@@ -96,7 +112,17 @@ class OpenAIChatProvider(HttpProvider):
 
 class OpenAICompatibleProvider(OpenAIChatProvider):
     prefix = "openai-compatible"
+    supported_settings = (*OpenAIChatProvider.supported_settings, "tool_call_parser")
     compatible_server = True
+
+    def __init__(self, name: str, settings: ModelSettings, **kwargs: Any) -> None:
+        super().__init__(name, settings, **kwargs)
+        # The manifest records the parser in force, so runs before and after a default change differ.
+        self.settings["tool_call_parser"] = self.text_tool_call_parser
+
+    @property
+    def text_tool_call_parser(self) -> str:
+        return self.model_settings.tool_call_parser or "auto"
 
 
 class ChatConversation(HttpConversation):
@@ -124,11 +150,33 @@ class ChatConversation(HttpConversation):
             ]
         body = RequestBody(fixed, order=CHAT_WIRE_ORDER, history_key="messages", extra=extra)
         super().__init__(provider, body, messages)
+        self._tools = tools
+        self._text_calls = 0  # numbers the ids of calls parsed from text, unique in the conversation
 
     def _take_reply(self, response: dict[str, Any]) -> ModelTurn:
         turn, assistant = read_reply(response, sanitize_arguments=self._provider.compatible_server)
+        parser = self._provider.text_tool_call_parser
+        if not turn.tool_calls and parser != "none":
+            assistant = self._read_text_calls(turn, assistant, parser)
         self._history.append(assistant)
         return turn
+
+    def _read_text_calls(self, turn: ModelTurn, assistant: dict[str, Any], parser: str) -> dict[str, Any]:
+        """Turn the calls written in the reply's text into tool calls (``turn`` keeps the raw text)."""
+        found = parse_text_tool_calls(assistant.get("content") or "", parser, self._tools)
+        if found is None:
+            return assistant
+        echoed = []
+        for call in found.calls:
+            self._text_calls += 1
+            call_id = f"text_call_{self._text_calls}"
+            turn.tool_calls.append(ToolCall(id=call_id, name=call.name, arguments=call.arguments,
+                                            argument_error=call.argument_error, parsed_from=found.format,
+                                            raw_text=call.raw))
+            # Unreadable arguments go back as an object: servers json.loads earlier turns' arguments.
+            sent = json.dumps({"invalid_json": call.raw} if call.argument_error else call.arguments, ensure_ascii=False)
+            echoed.append({"id": call_id, "type": "function", "function": {"name": call.name, "arguments": sent}})
+        return {**assistant, "content": found.text or None, "tool_calls": echoed}
 
     def _result_items(self, results: list[ToolResult]) -> list[dict[str, Any]]:
         return [{"role": "tool", "tool_call_id": r.call_id, "content": r.text} for r in results]

@@ -16,7 +16,12 @@ from harness.errors import ConfigurationError
 ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh", "max"]
 
 # Settings a provider may or may not support; the rest (max_tokens, timeout, retries) apply to all.
-OPTIONAL_SETTINGS = ("temperature", "top_p", "reasoning_effort", "thinking_budget", "extra_body", "seed")
+OPTIONAL_SETTINGS = (
+    "temperature", "top_p", "reasoning_effort", "thinking_budget", "extra_body", "seed", "tool_call_parser",
+)
+# Settings added after runs were first recorded: left out of the manifest while unset, so that
+# directories made before them still resume (their manifests never had the key).
+RECORDED_WHEN_SET = ("tool_call_parser",)
 
 DEFAULT_MAX_TOKENS = 8192
 DEFAULT_MAX_RETRIES = 6
@@ -43,6 +48,11 @@ class ModelSettings(BaseModel):
     )
     max_retries: int = Field(DEFAULT_MAX_RETRIES, ge=0, le=MAX_RETRIES_LIMIT, description="Retries per model call")
     seed: int | None = None
+    tool_call_parser: str | None = Field(
+        None,
+        description="How to read tool calls a model writes as text (openai-compatible/ only): 'auto' (the "
+        "default there), 'none', or one format of harness.providers.text_tool_calls.FORMATS",
+    )
 
     @field_validator("thinking_budget")
     @classmethod
@@ -51,9 +61,20 @@ class ModelSettings(BaseModel):
             raise ValueError("thinking_budget must be at least 1024 tokens (the Anthropic minimum)")
         return value
 
+    @field_validator("tool_call_parser")
+    @classmethod
+    def _parser_is_known(cls, value: str | None) -> str | None:
+        from harness.providers.text_tool_calls import PARSER_CHOICES  # imports the providers' helpers
+
+        if value is not None and value not in PARSER_CHOICES:
+            raise ValueError(f"tool_call_parser must be one of {', '.join(PARSER_CHOICES)}, got {value!r}")
+        return value
+
     def manifest(self) -> dict[str, Any]:
-        """The settings as plain JSON for the run manifest (all fields, defaults included)."""
-        return self.model_dump(mode="json")
+        """The settings as plain JSON for the run manifest (all fields, defaults included, except
+        the later ones of RECORDED_WHEN_SET while unset)."""
+        dumped = self.model_dump(mode="json")
+        return {k: v for k, v in dumped.items() if not (k in RECORDED_WHEN_SET and v is None)}
 
     def chosen_optional(self) -> list[str]:
         """The optional settings that were set (not None), in declaration order."""

@@ -1,9 +1,9 @@
 """The run manifest (DIR/manifest.json): what a run's results depend on, hashed.
 
-Its identity (model and settings, episode limits, world data, tool schemas, system prompt, tasks
-and rubrics) decides whether a directory may be resumed: any difference is refused, because
-mixing episodes from two configurations in one transcript file would make the results
-meaningless. The run's shape (trials, concurrency, connection, budget) may change between resumes.
+Its identity (model and settings, episode limits, world data, tool schemas and whether their
+descriptions were sent compact, system prompt, tasks and rubrics) decides whether a directory may
+be resumed: any difference is refused, because mixing episodes from two configurations in one
+transcript file would make the results meaningless. The run's shape (trials, concurrency, connection, budget) may change between resumes.
 """
 
 from __future__ import annotations
@@ -28,7 +28,11 @@ MANIFEST_FILE = "manifest.json"
 MANIFEST_VERSION = 1
 IDENTITY_FIELDS = (
     "model", "settings", "limits", "split", "world_hash", "tools_hash", "system_prompt_hash", "tasks", "rubrics",
+    "tool_descriptions",
 )
+# Identity fields added later, left out of the identity hash at their default so that the runs
+# recorded before them keep their hash (transcripts and grades carry it).
+_LATER_DEFAULTS: dict[str, Any] = {"tool_descriptions": "full"}
 
 
 def digest(value: Any) -> str:
@@ -74,6 +78,9 @@ class Manifest(BaseModel):
     system_prompt_hash: str
     tasks: dict[str, str] = Field(description="task id -> hash of the task")
     rubrics: dict[str, str] = Field(description="task id -> hash of its rubric file")
+    tool_descriptions: str = Field(
+        "full", description="'full' (as the server lists them) or 'compact' (--compact-tools) tool descriptions sent"
+    )
     # shape: free to change between resumes
     trials: int
     concurrency: int
@@ -85,7 +92,8 @@ class Manifest(BaseModel):
     environment: dict[str, str] = Field(default_factory=dict)
 
     def identity(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in IDENTITY_FIELDS}
+        return {name: getattr(self, name) for name in IDENTITY_FIELDS
+                if not (name in _LATER_DEFAULTS and getattr(self, name) == _LATER_DEFAULTS[name])}
 
     def identity_hash(self) -> str:
         return digest(self.identity())

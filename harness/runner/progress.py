@@ -10,6 +10,13 @@ from typing import TextIO
 
 from harness.transcript import EpisodeStatus
 
+# After this many finished episodes without a single tool call, the run says so (once).
+NO_TOOL_CALL_WARN_AFTER = 3
+NO_TOOL_CALL_HINT = (
+    "A model that writes its tool calls as text needs a tool parser on its server or "
+    "--setting tool_call_parser=<format> here (docs/open-models.md)."
+)
+
 
 def _clock(seconds: float) -> str:
     seconds = int(seconds)
@@ -19,7 +26,9 @@ def _clock(seconds: float) -> str:
 
 class Progress:
     """Counts episodes and spend; ``done`` counts finished episodes (completed or capped), of which
-    ``failed`` hit the turn or time cap; ``errored`` are infrastructure errors (not done)."""
+    ``failed`` hit the turn or time cap; ``errored`` are infrastructure errors (not done). The
+    model turns and tool calls are counted as they happen, and a run whose finished episodes make
+    no tool call at all is called out on its own line."""
 
     def __init__(
         self,
@@ -40,6 +49,11 @@ class Progress:
         self.errored = 0
         self.running = 0
         self.spent_usd = 0.0
+        self.tool_calls = 0
+        self.turns = 0
+        self.finished_now = 0  # episodes this invocation finished (not errored)
+        self.without_tool_calls = 0  # ... of which made no tool call
+        self._warned_no_tools = False
         self.log_interval_s = log_interval_s
         self._clock = clock
         self._started = clock()
@@ -49,13 +63,29 @@ class Progress:
         self.running += 1
         self._show()
 
-    def episode_finished(self, status: EpisodeStatus) -> None:
+    def add_turn(self, tool_calls: int) -> None:
+        """A model turn ended (in any episode), having made ``tool_calls`` calls."""
+        self.turns += 1
+        self.tool_calls += tool_calls
+        self._show()
+
+    def episode_finished(self, status: EpisodeStatus, *, tool_calls: int = 0) -> None:
+        """``tool_calls``: how many the episode made in all (a finished episode with none counts
+        toward the warning)."""
         self.running -= 1
         if status == "error":
             self.errored += 1
         else:
             self.done += 1
             self.failed += status in ("max_turns", "timeout")
+            self.finished_now += 1
+            self.without_tool_calls += tool_calls == 0
+        enough = min(NO_TOOL_CALL_WARN_AFTER, self.total - self.already_done)
+        if not self._warned_no_tools and self.finished_now >= enough and self.without_tool_calls == self.finished_now:
+            self._warned_no_tools = True
+            self.note(f"WARNING: none of the {self.finished_now} episodes finished so far made a tool call: the "
+                      f"model is not reaching the world. {NO_TOOL_CALL_HINT}")
+            return
         self._show()
 
     def add_cost(self, usd: float) -> None:
@@ -77,6 +107,7 @@ class Progress:
             f"{self.failed} failed (turn/time cap)",
             f"{self.errored} errored",
             f"{self.running} running",
+            f"{self.tool_calls} tool calls in {self.turns} turns",
             f"${self.spent_usd:.4f} spent",
             f"{_clock(elapsed)} elapsed",
         ]

@@ -18,16 +18,18 @@ from typing import Any, TextIO
 
 from mcp.types import Tool
 
-from harness.agent import EpisodeLimits, backoff_sleep, episode_key, run_episode, system_prompt
+from harness.agent import EpisodeLimits, backoff_sleep, episode_key, run_episode, system_prompt, tool_schemas
 from harness.connections import ConnectionKind, WorldConnection, open_connection
 from harness.episode_journal import JOURNAL_FILE, EpisodeJournal
 from harness.errors import ConfigurationError
 from harness.jsonl import print_warning
 from harness.pricing import PriceTable, load_price_table
 from harness.providers.base import Provider
+from harness.providers.tool_descriptions import TOOL_DESCRIPTION_CHOICES, ToolDescriptions
 from harness.runner.estimate import CostEstimate, estimate_cost
 from harness.runner.manifest import Manifest, digest, environment_facts, reconcile, task_digest, tools_digest
-from harness.runner.progress import Progress
+from harness.runner.progress import NO_TOOL_CALL_HINT, Progress
+from harness.runner.prompt_cost import measure_prompt_cost
 from harness.runner.transcripts import TRANSCRIPTS_FILE, TranscriptWriter, read_transcripts
 from harness.tasks.loader import TaskWithRubric, load_suite
 from harness.tasks.models import Task
@@ -51,8 +53,11 @@ class RunConfig:
     dry_run: bool = False
     price_table: Path | None = None
     tasks_root: Path = Path(".")
+    tool_descriptions: ToolDescriptions = "full"  # "compact": --compact-tools
 
     def check(self) -> None:
+        if self.tool_descriptions not in TOOL_DESCRIPTION_CHOICES:
+            raise ConfigurationError(f"tool descriptions must be one of {', '.join(TOOL_DESCRIPTION_CHOICES)}")
         if self.trials < 1:
             raise ConfigurationError("--trials must be at least 1")
         if self.concurrency < 1:
@@ -75,6 +80,9 @@ class RunSummary:
     spent_usd: float = 0.0  # by this invocation
     spent_before_usd: float = 0.0  # by earlier invocations on the same directory
     estimate: CostEstimate | None = None
+    tool_calls: int = 0  # made by the episodes this run finished (errored ones not counted)
+    turns: int = 0
+    without_tool_calls: int = 0  # finished episodes that never made a tool call
 
     @property
     def exit_code(self) -> int:
@@ -87,6 +95,14 @@ class RunSummary:
         lines = [f"{finished} episodes finished in this run" + (f" ({by_status})" if by_status else "")
                  + f"; {self.skipped} already done before; ${self.spent_usd:.4f} spent"
                  + (f" (${self.spent_before_usd + self.spent_usd:.4f} in this directory)." if self.spent_before_usd else ".")]
+        if finished:
+            lines.append(f"{self.tool_calls} tool calls in {self.turns} model turns "
+                         f"({self.tool_calls / finished:.1f} calls and {self.turns / finished:.1f} turns per episode).")
+            if self.without_tool_calls == finished:
+                lines.append(f"WARNING: no episode made a single tool call: the model never reached the world and each "
+                             f"episode's first reply was graded as its answer. {NO_TOOL_CALL_HINT}")
+            elif self.without_tool_calls:
+                lines.append(f"note: {self.without_tool_calls} of {finished} episodes made no tool call.")
         if self.errors_remaining:
             lines.append(f"{self.errors_remaining} episodes ended in infrastructure errors: run the same command again to retry them.")
         if self.not_started:
@@ -112,6 +128,7 @@ def build_manifest(config: RunConfig, suite: list[TaskWithRubric], tools: list[T
         system_prompt_hash=digest(prompts),
         tasks={pair.task.id: task_digest(pair.task) for pair in suite},
         rubrics={pair.task.id: digest(pair.rubric.model_dump(mode="json")) for pair in suite},
+        tool_descriptions=config.tool_descriptions,
         trials=config.trials,
         concurrency=config.concurrency,
         connection=config.connection,
@@ -128,6 +145,19 @@ def default_provider(config: RunConfig) -> Provider:
 
     check_credentials(config.model, config.base_url)
     return create_provider(config.model, config.settings, base_url=config.base_url, sleep=backoff_sleep)
+
+
+async def check_model_server(config: RunConfig, model: str, out: TextIO) -> None:
+    """An unreachable OpenAI-compatible server fails the run in seconds, before any episode."""
+    from harness.providers.preflight import check_server
+
+    if not config.model.startswith("openai-compatible/") or config.base_url is None:
+        return
+    found = await check_server(config.base_url)
+    served = model.partition("/")[2]
+    if not found.lists(served):
+        out.write(f"note: the server at {config.base_url} lists the models {', '.join(found.models)}, not "
+                  f"{served!r}; a server that checks the name will refuse every request\n")
 
 
 async def execute_run(
@@ -149,13 +179,15 @@ async def execute_run(
     model = default_provider(config) if own_provider else provider  # a missing key fails here, first
     own_connection = connection is None
     try:
+        if own_provider and model is not None:
+            await check_model_server(config, model.model, out)
         world = connection or open_connection(
             config.connection, server_url=config.server_url, max_episodes=max(512, config.concurrency + 16)
         )
         try:
             async with world:
                 if config.dry_run:
-                    return _dry_run(config, suite, await world.list_tools(), prices)
+                    return await _dry_run(config, suite, await world.list_tools(), prices)
                 assert model is not None
                 return await _run(config, suite, model, world, prices, out)
         finally:
@@ -166,9 +198,16 @@ async def execute_run(
             await model.aclose()
 
 
-def _dry_run(config: RunConfig, suite: list[TaskWithRubric], tools: list[Tool], prices: PriceTable) -> RunSummary:
+async def _dry_run(config: RunConfig, suite: list[TaskWithRubric], tools: list[Tool], prices: PriceTable) -> RunSummary:
     reasoning = bool(config.settings.get("reasoning_effort") or config.settings.get("thinking_budget"))
-    estimate = estimate_cost([p.task for p in suite], config.trials, tools, config.model, prices, reasoning=reasoning)
+    # Only an OpenAI-compatible server may have the model's tokenizer at hand (/tokenize).
+    compatible = config.model.startswith("openai-compatible/")
+    prompt = await measure_prompt_cost(
+        sorted({system_prompt(pair.task) for pair in suite}), tool_schemas(tools), config.tool_descriptions,
+        model=config.model.partition("/")[2], base_url=config.base_url if compatible else None,
+    )
+    estimate = estimate_cost([p.task for p in suite], config.trials, tools, config.model, prices,
+                             reasoning=reasoning, prompt=prompt)
     return RunSummary(planned=len(suite) * config.trials, estimate=estimate)
 
 
@@ -215,7 +254,8 @@ async def _run(
             record = await run_episode(
                 provider=provider, connection=world, task=task, trial=trial, episode_id=episode_id_for(task, trial),
                 limits=config.limits, cost_of=lambda usage: prices.cost_of(provider.model, usage), on_cost=spend,
-                manifest_hash=manifest_hash, world_hash=world_hash,
+                on_turn=progress.add_turn,
+                manifest_hash=manifest_hash, world_hash=world_hash, tool_descriptions=config.tool_descriptions,
             )
         except Exception as exc:  # noqa: BLE001 - a harness bug must not sink a long run: record it, go on
             record = _crash_record(task, trial, provider, manifest_hash, exc)
@@ -232,7 +272,11 @@ async def _run(
             await writer.append(record)  # on disk before the episode counts as done
             latest[record.key] = record.status
             summary.statuses[record.status] += 1
-            progress.episode_finished(record.status)
+            if record.status != "error":
+                summary.tool_calls += len(record.tool_calls)
+                summary.turns += record.turns
+                summary.without_tool_calls += not record.tool_calls
+            progress.episode_finished(record.status, tool_calls=len(record.tool_calls))
             if record.status == "error":
                 progress.note(f"episode {record.key} errored ({record.stop_reason}): {record.error}")
 

@@ -226,3 +226,58 @@ async def test_cost_is_priced_per_turn_and_reported_as_it_is_spent() -> None:
 )
 def test_tool_results_render_as_compact_text_that_is_never_empty(result: CallToolResult, expected: str) -> None:
     assert render_tool_result(result) == expected
+
+
+class TextCallsConversation(FakeConversation):
+    """Turn 1 makes the calls in ``calls`` (as an adapter hands over calls read from text)."""
+
+    def __init__(self, calls: list[ToolCall]) -> None:
+        super().__init__(script([("searchCustomers", {})], "Done."), 0.0, None)
+        self.calls = calls
+
+    async def next_turn(self) -> ModelTurn:
+        turn = await super().next_turn()
+        if self.turn == 1:
+            turn.tool_calls = self.calls
+        return turn
+
+
+async def test_a_call_to_a_tool_nobody_lists_is_refused_with_the_list_of_tools_and_the_episode_goes_on() -> None:
+    provider = FakeProvider(script([("getCustomer", {"id": "cus-00001"})], "Sorry."))
+    record = await run(provider)
+    assert record.status == "completed"
+    [call] = record.tool_calls
+    assert call.is_error and call.arguments == {"id": "cus-00001"}
+    # The loop's own refusal (the server would only say "Unknown tool"), naming what does exist.
+    assert call.result.startswith("unknown tool 'getCustomer': no tool of that name exists.")
+    assert "searchCustomers" in call.result and "processReturn" in call.result
+    assert provider.conversation.received[0][0].text == call.result
+
+
+async def test_calls_read_from_text_are_recorded_with_their_format_and_raw_text() -> None:
+    raw = '<tool_call>{"name": "searchCustomers", "arguments": {"customer_id": "cus-00001"}}</tool_call>'
+    broken = '<tool_call>{"name": "searchCustomers", "arguments": {customer_id}}</tool_call>'
+    provider = FakeProvider(script())
+    provider.conversation = TextCallsConversation([
+        ToolCall(id="text_call_1", name="searchCustomers", arguments={"customer_id": "cus-00001"}, parsed_from="hermes", raw_text=raw),
+        ToolCall(id="text_call_2", name="searchCustomers", arguments={}, parsed_from="hermes", raw_text=broken,
+                 argument_error="tool arguments are not valid JSON (Expecting property name): " + broken),
+    ])
+    record = await run(provider)
+    found, refused = record.tool_calls
+    assert (found.parsed_from, found.raw_text, found.is_error) == ("hermes", raw, False)
+    assert json.loads(found.result)["customers"][0]["id"] == "cus-00001"
+    assert (refused.parsed_from, refused.raw_text, refused.is_error) == ("hermes", broken, True)
+    assert refused.result.startswith("tool arguments are not valid JSON (") and "Available tools: searchCustomers" in refused.result
+    assert record.messages[2].tool_calls[0]["parsed_from"] == "hermes"
+
+
+async def test_compact_tool_descriptions_reach_the_model_with_the_same_tools() -> None:
+    full, compact = FakeProvider(script("Done.")), FakeProvider(script("Done."))
+    await run(full)
+    await run(compact, tool_descriptions="compact")
+    full_tools, compact_tools = full.opened["tools"], compact.opened["tools"]
+    assert [t.name for t in compact_tools] == [t.name for t in full_tools]
+    assert [t.input_schema.get("required") for t in compact_tools] == [t.input_schema.get("required") for t in full_tools]
+    assert sum(len(t.description) for t in compact_tools) < sum(len(t.description) for t in full_tools) / 2
+    assert all("\n" not in t.description for t in compact_tools)

@@ -9,7 +9,7 @@ from harness.cli.main import main
 from harness.grading.records import write_jsonl
 from harness.grading.results import CriterionGrade, EpisodeGrade
 from harness.report import build_report, pass_at_k, pass_hat_k, render_markdown
-from harness.transcript import EpisodeRecord, Usage
+from harness.transcript import EpisodeRecord, ToolCallRecord, Usage
 
 
 def grade(task: str, trial: int, passed: bool | None, *, status: str = "graded", category: str = "reasoning",
@@ -139,3 +139,47 @@ def test_report_command_prints_json_with_tokens_from_transcripts(tmp_path: Path,
 def test_report_command_explains_a_missing_grades_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["report", str(tmp_path)]) == 2
     assert "run `corecraft grade` first" in capsys.readouterr().err
+
+
+def episode(key: str, calls: list[ToolCallRecord], turns: int, status: str = "completed") -> EpisodeRecord:
+    task, _, trial = key.partition("#")
+    return EpisodeRecord(key=key, task_id=task, trial=int(trial), model="openai/gpt-x", status=status,  # type: ignore[arg-type]
+                         stop_reason="-", tool_calls=calls, turns=turns)
+
+
+def call(n: int, *, is_error: bool = False, parsed_from: str | None = None) -> ToolCallRecord:
+    return ToolCallRecord(call_id=f"c{n}", name="searchCustomers", arguments={}, result="-", is_error=is_error,
+                          duration_ms=1.0, turn=n, parsed_from=parsed_from)
+
+
+def test_the_report_counts_tool_calls_and_turns_per_finished_episode() -> None:
+    records = [episode("a#0", [call(1), call(2, is_error=True, parsed_from="json")], turns=3),
+               episode("a#1", [], turns=1), episode("b#0", [call(1)], turns=4, status="error")]
+    tool_use = build_report(three_tasks(), records)["tool_use"]
+    assert {k: v for k, v in tool_use.items() if k != "per_episode"} == {
+        "episodes": 2, "turns": 4, "tool_calls": 2, "parsed_from_text": 1, "tool_errors": 1, "without_tool_calls": 1}
+    assert tool_use["per_episode"] == {
+        "a#0": {"turns": 3, "tool_calls": 2, "parsed_from_text": 1, "tool_errors": 1},
+        "a#1": {"turns": 1, "tool_calls": 0, "parsed_from_text": 0, "tool_errors": 0}}
+    report = build_report(three_tasks(), records)
+    assert report["warnings"] == ["1 of 2 episodes made no tool call"]
+    assert ("- tool use: 2 tool calls (1 read from text, 1 answered with an error) in 4 model turns; per episode 1.0 "
+            "calls and 2.0 turns; 1 of 2 episodes made none") in render_markdown(report)
+
+
+def test_a_run_in_which_no_episode_called_a_tool_warns_loudly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write_jsonl(tmp_path / "grades.jsonl", three_tasks())
+    write_jsonl(tmp_path / "transcripts.jsonl", [episode("a#0", [], turns=1), episode("a#1", [], turns=1)])
+    assert main(["report", str(tmp_path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["tool_use"]["without_tool_calls"] == 2
+    [warning] = report["warnings"]
+    assert warning.startswith("NO TOOL CALLS: none of the 2 episodes made a single tool call")
+    assert main(["report", str(tmp_path)]) == 0
+    assert "> warning: NO TOOL CALLS" in capsys.readouterr().out
+
+
+def test_without_transcripts_the_report_says_nothing_about_tool_use() -> None:
+    report = build_report(three_tasks())
+    assert report["tool_use"] is None and report["warnings"] == []
+    assert "tool use" not in render_markdown(report)

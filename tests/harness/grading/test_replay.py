@@ -168,6 +168,24 @@ async def test_a_call_the_harness_refused_as_broken_json_is_not_sent_and_still_r
     assert (await Replayer(template, server_factory=fixture_server).verify(run)).verified
 
 
+async def test_a_call_to_a_tool_the_server_does_not_list_is_refused_by_the_loop_and_still_replays(template) -> None:  # type: ignore[no-untyped-def]
+    run = recorded("fx-account-note", [("refundEverything", {"order_id": "ord-250101-000"}), *NOTE_CALLS], NOTE_REPLY)
+    assert run.tool_calls[0].is_error and run.tool_calls[0].result.startswith("unknown tool 'refundEverything'")
+    assert (await Replayer(template, server_factory=fixture_server).verify(run)).verified
+
+
+async def test_the_unknown_tool_refusal_cannot_hide_a_call_to_a_real_tool(template) -> None:  # type: ignore[no-untyped-def]
+    run = recorded("fx-account-note", NOTE_CALLS, NOTE_REPLY).model_copy(deep=True)
+    forged = run.tool_calls[1]  # the note was really written; pretend the loop refused it
+    forged.is_error, forged.result = True, "unknown tool 'setCustomerNote': no tool of that name exists."
+    for message in run.messages:
+        if message.role == "tool" and message.tool_call_id == forged.call_id:
+            message.content, message.is_error = forged.result, True  # a careful forger edits the conversation too
+    verification = await Replayer(template, server_factory=fixture_server).verify(run)
+    assert not verification.verified
+    assert "call 2 (setCustomerNote)" in str(verification.problem)
+
+
 def test_a_call_the_harness_refused_never_counts_as_having_called_the_tool() -> None:
     from harness.grading.replay import calls_that_reached_the_world
     from harness.grading.trace import run_trace_check

@@ -123,12 +123,12 @@ async def test_bad_request_fails_at_once_with_the_providers_message(sleeps, adap
     ("adapter", "failure"),
     [
         (ANTHROPIC, httpx2.RemoteProtocolError("peer closed connection")),
-        (GLM, httpx2.ReadTimeout("read timed out")),
+        (GLM, httpx2.ConnectTimeout("connect timed out")),
         (GLM, httpx2.ConnectError("connection refused")),
     ],
-    ids=["anthropic-dropped-connection", "compatible-timeout", "compatible-connect-error"],
+    ids=["anthropic-dropped-connection", "compatible-connect-timeout", "compatible-connect-error"],
 )
-async def test_timeouts_and_connection_failures_are_retried(sleeps, adapter, failure):
+async def test_connect_timeouts_and_connection_failures_are_retried(sleeps, adapter, failure):
     stub = StubServer(failure, adapter.final)
     async with provider_for(adapter, stub, sleeps) as provider:
         turn = await provider.open(system="s", tools=TOOLS, prompt="p", task=TASK).next_turn()
@@ -136,7 +136,19 @@ async def test_timeouts_and_connection_failures_are_retried(sleeps, adapter, fai
     assert (turn.text, turn.stop_reason) == (adapter.text, adapter.stop_reason)
     assert len(sleeps.waits) == 1
     assert turn.exchange["attempts"] == 2
-    assert "connection failed" in turn.exchange["failures"][0]["error"]
+    assert "connection" in turn.exchange["failures"][0]["error"]
+
+
+@pytest.mark.parametrize("adapter", [ANTHROPIC, GLM], ids=["anthropic", "compatible"])
+async def test_a_request_that_timed_out_waiting_for_the_answer_is_not_sent_again(sleeps, adapter):
+    stub = StubServer(httpx2.ReadTimeout("read timed out"), adapter.final)
+    async with provider_for(adapter, stub, sleeps) as provider:
+        conversation = provider.open(system="s", tools=TOOLS, prompt="p", task=TASK)
+        with pytest.raises(FatalProviderError, match=r"timed out after 600 s .*not retried.*--request-timeout"):
+            await conversation.next_turn()
+
+    assert sleeps.waits == []
+    assert len(stub.requests) == 1
 
 
 MALFORMED = {

@@ -115,10 +115,25 @@ def test_scripted_models_need_no_key(monkeypatch):
 def test_settings_from_a_dict_are_recorded_in_full():
     given = {"max_tokens": 1234, "temperature": 0.2, "seed": 3, "extra_body": {"top_k": 5}}
     provider = create_provider("openai-compatible/glm-4.6", given, base_url="http://localhost:8000/v1")
-    assert provider.settings == ModelSettings(**given).manifest()
+    # The text tool-call parser in force is recorded too: "auto" is the compatible default.
+    assert provider.settings == {**ModelSettings(**given).manifest(), "tool_call_parser": "auto"}
     assert provider.settings["max_retries"] == 6
     assert provider.settings["request_timeout_s"] == 600.0
-    assert ModelSettings.model_validate(provider.settings) == ModelSettings(**given)
+    assert ModelSettings.model_validate(provider.settings) == ModelSettings(**given, tool_call_parser="auto")
+
+
+def test_settings_added_later_stay_out_of_the_manifest_until_set_so_old_runs_resume():
+    assert "tool_call_parser" not in ModelSettings().manifest()
+    assert ModelSettings(tool_call_parser="hermes").manifest()["tool_call_parser"] == "hermes"
+    hosted = create_provider("openai/gpt-5.2", {})
+    assert "tool_call_parser" not in hosted.settings
+
+
+def test_only_openai_compatible_models_take_a_tool_call_parser():
+    with pytest.raises(ConfigurationError, match="openai does not support these settings: tool_call_parser"):
+        create_provider("openai/gpt-5.2", {"tool_call_parser": "hermes"})
+    with pytest.raises(ConfigurationError, match="tool_call_parser must be one of auto, none, hermes"):
+        create_provider("openai-compatible/m", {"tool_call_parser": "xml"}, base_url="http://localhost:8000/v1")
 
 
 @pytest.mark.parametrize(

@@ -83,3 +83,42 @@ def test_the_manifest_records_the_settings_readably(task_root: Path, tmp_path: P
     assert manifest["limits"] == {"max_turns": 100, "episode_timeout_s": 60.0}
     assert manifest["settings"]["max_tokens"] > 0 and manifest["price_table"] == str(prices)
     assert all(len(manifest[k]) == 16 for k in ("world_hash", "tools_hash", "system_prompt_hash"))
+
+
+def test_open_model_flags_become_recorded_settings() -> None:
+    args = build_parser().parse_args(
+        ["run", "--model", "openai-compatible/m", "--split", "train", "--out", "o", "--request-timeout", "900",
+         "--tool-call-parser", "hermes", "--compact-tools"]
+    )
+    assert run_cmd.model_settings(args) == {"request_timeout_s": 900.0, "tool_call_parser": "hermes"}
+    assert args.compact_tools is True
+
+
+def test_a_request_timeout_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["run", "--model", "m/x", "--split", "train", "--out", "o", "--request-timeout", "0"])
+    assert "--request-timeout: must be above 0" in capsys.readouterr().err
+
+
+def test_an_unreachable_base_url_exits_two_before_any_episode(
+    task_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.delenv("CORECRAFT_COMPAT_API_KEY", raising=False)
+    out = tmp_path / "run"
+    assert run(task_root, out, "--model", "openai-compatible/m", "--base-url", f"http://127.0.0.1:{port}/v1") == 2
+    assert f"cannot reach the model server at http://127.0.0.1:{port}/v1" in capsys.readouterr().err
+    assert not (out / "transcripts.jsonl").exists()
+
+
+def test_a_dry_run_shows_what_the_prompt_costs_every_turn(
+    task_root: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(task_root, tmp_path / "run", "--model", "openai/gpt-5.2", "--dry-run", "--compact-tools") == 0
+    printed = capsys.readouterr().out
+    assert "Prompt cost per turn (estimated at characters / 4: no tokenizer for this model here)" in printed
+    assert "with --compact-tools" in printed and "(compact descriptions)" in printed

@@ -144,7 +144,7 @@ def test_progress_in_a_log_prints_whole_lines_at_most_every_interval() -> None:
     progress.close()
     lines = stream.getvalue().splitlines()
     assert "\r" not in stream.getvalue() and len(lines) == 3
-    assert lines[-1].startswith("[corecraft run] 2/4 done · 1 failed (turn/time cap) · 1 errored · 0 running · $0.2500 spent")
+    assert lines[-1].startswith("[corecraft run] 2/4 done · 1 failed (turn/time cap) · 1 errored · 0 running · 0 tool calls in 0 turns · $0.2500 spent")
 
 
 def test_progress_on_a_terminal_rewrites_one_line_and_notes_stay_above_it() -> None:
@@ -158,3 +158,29 @@ def test_progress_on_a_terminal_rewrites_one_line_and_notes_stay_above_it() -> N
     text = stream.getvalue()
     assert "\r\x1b[K[corecraft run] 0/2 done" in text and "episode a#1 errored (connection): refused\n" in text
     assert text.endswith("\n") and "1/2 done" in text.splitlines()[-1]
+
+
+def test_progress_counts_tool_calls_and_turns_and_warns_once_when_none_are_made() -> None:
+    stream = io.StringIO()
+    progress = Progress(5, stream=stream, interactive=False, log_interval_s=0)
+    for _ in range(4):
+        progress.episode_started()
+        progress.add_turn(0)
+        progress.episode_finished("completed", tool_calls=0)
+    text = stream.getvalue()
+    assert text.count("WARNING: none of the 3 episodes finished so far made a tool call") == 1
+    assert "WARNING: none of the 4" not in text
+    progress.episode_started()
+    for calls in (3, 4, 0):
+        progress.add_turn(calls)
+    progress.episode_finished("max_turns", tool_calls=7)
+    assert "· 7 tool calls in 7 turns ·" in progress.line()
+
+
+def test_progress_stays_quiet_about_tool_calls_once_a_model_has_made_some() -> None:
+    stream = io.StringIO()
+    progress = Progress(4, stream=stream, interactive=False, log_interval_s=0)
+    for calls in (2, 0, 0, 0):
+        progress.episode_started()
+        progress.episode_finished("completed", tool_calls=calls)
+    assert "WARNING" not in stream.getvalue()
