@@ -1,14 +1,18 @@
-"""Server benchmark: episode worlds, tool-call latency (in memory, over HTTP, raw SQLite floor),
-throughput with many concurrent HTTP episodes, and episode ownership with 1,000 episodes open.
+"""Server benchmark: episode cost (memory per open episode, fresh world to first answer), episode
+worlds, tool-call latency (in memory, over HTTP, raw SQLite floor, and the SDK floor: a bare server on
+the same SDK), throughput with many concurrent HTTP episodes, the paced-load ladder, and episode
+ownership with 1,000 episodes open.
 
-    .venv/bin/python bench/server_bench.py [--json] [--calls N] [--http-calls N] [--episodes N] [--no-ownership]
+    .venv/bin/python bench/server_bench.py [--json] [--calls N] [--http-calls N] [--episodes N] [--no-ownership] [--no-ladder]
     .venv/bin/python bench/server_bench.py --ownership [--json]
+    .venv/bin/python bench/server_bench.py --ladder [--ladder-rungs 100,300,1000] [--overload N] [--json]
     .venv/bin/python bench/server_bench.py --attack [--json] [--slow-clients N] [--attack-seconds S]
 
 The default run includes the ownership figure (bench/episode_ownership.py; --no-ownership leaves
 it out). --ownership runs only that: 10 clients x 100 episodes on `corecraft serve --transport
 http --max-episodes 1100`, every cross-client attempt counted; the exit status is 1 if any
-succeeded. --attack runs only the slow-client section (bench/slow_clients.py): the same attack on
+succeeded. --ladder runs only the paced-load ladder (bench/paced_load.py: each rung on a fresh
+server; --overload N adds a rung past capacity). --attack runs only the slow-client section (bench/slow_clients.py): the same attack on
 uvicorn's defaults, then on `corecraft serve` (about 2 x (S + 15) seconds).
 
 Over HTTP every episode is opened with POST /episodes, reached with its key
@@ -39,9 +43,12 @@ from bench_support import (
     timed,
     without_output_validation,
 )
+from episode_cost import bench_episode_cost, report_episode_cost
 from episode_ownership import bench_ownership, ownership_failed, report_ownership
 from http_load import bench_http, concurrent_raw, concurrent_sdk
 from mcp import Client
+from paced_load import LADDER, bench_ladder, report_ladder
+from sdk_floor import bench_sdk_floor, report_sdk_floor
 from slow_clients import bench_slow_clients, report_attack
 
 from mcp_server.audit import META_EPISODE_KEY
@@ -141,25 +148,36 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     template = load_template()
     cases = lookups(template)
     results: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
-                    "platform": platform.platform(), "cpus": os.cpu_count()},
+        "machine": machine(),
         "lookups": {label: {"tool": tool, "arguments": arguments} for label, (tool, arguments) in cases.items()},
+        "episode_cost": await bench_episode_cost(template, args.cost_episodes),  # first: no freed worlds to reuse yet
         "episode_world": await bench_episode_worlds(template, args.episodes_created),
         "raw_sqlite_floor": await raw_sql_floor(template, cases, args.calls),
         "in_memory": await bench_in_memory(template, cases, args.calls),
+        "sdk_floor": await bench_sdk_floor(template, cases, args.calls, args.http_calls),
     }
     async with ServerProcess("--max-episodes", str(3 * args.episodes + 10)) as server:
         results["http"] = await bench_http(server, cases, args.http_calls)
         results["concurrent_http_raw"] = await concurrent_raw(server, cases, args.episodes, args.calls_per_episode)
         results["concurrent_http_sdk"] = await concurrent_sdk(server, cases, args.episodes, args.calls_per_episode)
+    if args.with_ladder:
+        results["ladder"] = await bench_ladder(cases, args.ladder_rungs, args.overload)
     if args.with_ownership:
         results["ownership"] = await bench_ownership()
     return results
 
 
+def machine() -> dict[str, Any]:
+    load = os.getloadavg() if hasattr(os, "getloadavg") else None
+    return {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "platform": platform.platform(),
+            "cpus": os.cpu_count(), "load_average_at_start": [round(x, 2) for x in load] if load else None}
+
+
 def report(results: dict[str, Any]) -> str:
     machine = results["machine"]
-    lines = [f"CoreCraft server benchmark (Python {machine['python']}, SQLite {machine['sqlite']}, {machine['cpus']} CPUs)", ""]
+    lines = [f"CoreCraft server benchmark (Python {machine['python']}, SQLite {machine['sqlite']}, {machine['cpus']} CPUs, "
+             f"load average at start {machine['load_average_at_start']})", ""]
+    lines += [report_episode_cost(results["episode_cost"]), ""]
     world = results["episode_world"]
     lines.append(f"episode world ({world['world_image_mb']} MB image)        p50 ms   p99 ms")
     for key in ("template_connect_aiosqlite", "registry_get_new_episode_recycled", "registry_get_new_episode_growing"):
@@ -176,6 +194,7 @@ def report(results: dict[str, Any]) -> str:
                  memory["client_round_trip_without_output_validation"], http["client_round_trip"],
                  http["client_round_trip_without_output_validation"]]
         lines.append(f"  {label:17s}" + "".join(f"{pair(c):>12s}" for c in cells))
+    lines += ["", report_sdk_floor(results["sdk_floor"])]
     for key, title in (("concurrent_http_raw", "plain JSON-RPC clients (stateless, keyed)"),
                        ("concurrent_http_sdk", "MCP SDK clients (keyed)")):
         load = results[key]
@@ -187,6 +206,8 @@ def report(results: dict[str, Any]) -> str:
         if load["call_latency"]:
             lines.append(f"  per-call latency: p50 {load['call_latency']['p50_ms']} ms, p99 {load['call_latency']['p99_ms']} ms")
         lines += [f"  {e}" for e in load["first_errors"]]
+    if "ladder" in results:
+        lines += ["", report_ladder(results["ladder"])]
     if "ownership" in results:
         lines += ["", report_ownership(results["ownership"])]
     return "\n".join(lines)
@@ -197,6 +218,16 @@ def failed(results: dict[str, Any]) -> bool:
     return bool(load_errors) or ("ownership" in results and ownership_failed(results["ownership"]))
 
 
+def rungs(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected episode counts separated by commas, e.g. 100,300,1000; got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError("every rung needs at least 1 episode")
+    return values
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
@@ -205,16 +236,26 @@ def main() -> int:
     parser.add_argument("--episodes-created", type=int, default=300, help="episode worlds to create and time")
     parser.add_argument("--episodes", type=int, default=100, help="concurrent HTTP episodes")
     parser.add_argument("--calls-per-episode", type=int, default=5, help="calls each concurrent episode makes")
+    parser.add_argument("--cost-episodes", type=int, default=500, help="episodes held open for the episode-cost figures")
+    parser.add_argument("--ladder-rungs", type=rungs, default=LADDER, help="paced-load rungs (default 100,300,1000)")
+    parser.add_argument("--overload", type=int, help="add a paced-load rung of this many episodes, past capacity")
+    parser.add_argument("--no-ladder", dest="with_ladder", action="store_false", help="leave the paced-load ladder out")
     sections = parser.add_mutually_exclusive_group()
     sections.add_argument("--ownership", action="store_true", help="run only the episode-ownership figure")
     sections.add_argument("--no-ownership", dest="with_ownership", action="store_false",
                           help="leave the ownership figure (about a minute, a few GB of server memory) out of the default run")
     sections.add_argument("--attack", action="store_true", help="run only the slow-client (slowloris) section")
+    sections.add_argument("--ladder", action="store_true", help="run only the paced-load ladder")
     parser.add_argument("--slow-clients", type=int, default=500, help="slow connections in --attack (default 500)")
     parser.add_argument("--attack-seconds", type=float, default=75.0, help="how long each --attack run lasts (default 75)")
     args = parser.parse_args()
-    if args.calls < 1 or args.http_calls < 1 or args.episodes < 1 or args.episodes_created < 1:
-        parser.error("--calls, --http-calls, --episodes and --episodes-created must be at least 1")
+    if min(args.calls, args.http_calls, args.episodes, args.episodes_created, args.cost_episodes) < 1:
+        parser.error("--calls, --http-calls, --episodes, --episodes-created and --cost-episodes must be at least 1")
+    if args.ladder:
+        ladder = asyncio.run(bench_ladder(lookups(load_template()), args.ladder_rungs, args.overload))
+        ladder["machine"] = machine()
+        print(json.dumps(ladder, indent=2) if args.json else report_ladder(ladder))
+        return 1 if any(rung["errors"] for rung in ladder["rungs"]) else 0
     if args.attack:
         attack = asyncio.run(bench_slow_clients(args))
         print(json.dumps(attack, indent=2) if args.json else report_attack(attack))

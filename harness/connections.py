@@ -102,6 +102,19 @@ class ToolListingCache:
             session._tool_output_validators = self._validators
 
 
+async def _trusted_result(_name: str, _result: CallToolResult) -> None:
+    return None
+
+
+def trust_results(client: Client) -> None:
+    """Skip the client's re-validation of each structured result against the tool's output schema.
+
+    For the harness's own in-process server only: it built every result from the tool's typed
+    model, so checking it again only costs time (more than half the round trip of a lookup).
+    Remote servers (stdio, HTTP) are other programs and keep the check."""
+    client.session.validate_tool_result = _trusted_result  # type: ignore[method-assign]  # shadows the method, this session only
+
+
 class EpisodeSession:
     """One episode's view of the world: the tool list and calls into its private world."""
 
@@ -204,9 +217,9 @@ class InProcessConnection(WorldConnection):
     """One server object and one episode registry for the whole run.
 
     Inside ``async with connection:`` every episode shares one in-memory ``mcp.Client`` (episodes
-    are told apart by ``_meta``), so the tool list and the client's compiled output-schema
-    validators are built once per run instead of once per episode. Outside it, each episode
-    opens its own client."""
+    are told apart by ``_meta``), so the tool list is fetched once per run instead of once per
+    episode. Outside it, each episode opens its own client. Either way the client trusts the
+    results of this server, its own (``trust_results``)."""
 
     kind: ConnectionKind = "inprocess"
 
@@ -229,6 +242,7 @@ class InProcessConnection(WorldConnection):
         client = self._client()
         with infrastructure_errors("the in-process MCP client"):
             await client.__aenter__()
+        trust_results(client)
         self._shared = client
         return self
 
@@ -251,6 +265,7 @@ class InProcessConnection(WorldConnection):
                 client = self._client()
                 async with connected_client(client, "the in-process MCP client"):
                     self.tool_cache.share_with(client)
+                    trust_results(client)
                     handle = EpisodeHandle(EpisodeSession(client, episode_id, meta, self.tool_cache))
                     yield handle
             handle.export = await self.registry.close(episode_id)

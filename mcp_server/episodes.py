@@ -1,4 +1,7 @@
-"""Episodes: each one is a private copy of the world plus its audit log.
+"""Episodes: each one is a private world plus its audit log.
+
+An episode's world reads the shared template until its first write, and owns a private copy from
+then on (``CopyOnWriteConnection``); either way no episode ever sees another's writes.
 
 Two ways to reach an episode, one per kind of transport (docs/threat-model.md says why):
 
@@ -26,6 +29,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 import aiosqlite
@@ -33,7 +37,7 @@ import anyio
 from pydantic import BaseModel
 
 from mcp_server.errors import EpisodeError, InvalidArgumentError
-from mcp_server.inline_connection import InlineConnection  # re-exported: tests and tools import it here
+from mcp_server.inline_connection import CopyOnWriteConnection, InlineConnection  # re-exported for tests and tools
 from mcp_server.world.clock import parse_clock
 from mcp_server.world.store import DEFAULT_CLOCK, Template
 
@@ -103,12 +107,21 @@ class Episode:
     label: str | None = None
     audit_chars: int = 0  # what its audit log holds, for the per-episode budget (mcp_server/limits.py)
 
+    @property
+    def has_private_copy(self) -> bool:
+        """Whether its world is a private copy yet (an episode that never wrote reads the template)."""
+        return not isinstance(self.db, CopyOnWriteConnection) or self.db.materialized
+
     async def last_change_seq(self) -> int:
+        if not self.has_private_copy:
+            return 0
         async with self.db.execute("SELECT COALESCE(MAX(seq), 0) FROM _changes") as cursor:
             row = await cursor.fetchone()
         return int(row[0]) if row else 0
 
     async def changes(self, after_seq: int = 0) -> list[RowChange]:
+        if not self.has_private_copy:
+            return []
         async with self.db.execute(
             "SELECT seq, tbl, row_id, op, before, after FROM _changes WHERE seq > ? ORDER BY seq", (after_seq,)
         ) as cursor:
@@ -137,6 +150,10 @@ class Episode:
 OnClose = Callable[[EpisodeExport], Awaitable[None]]
 
 
+class ServerFullError(EpisodeError):
+    """The server already holds all the episodes, or world copies, it may: try again later (HTTP 503)."""
+
+
 def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -154,6 +171,12 @@ class EpisodeRegistry:
 
     ``on_close`` receives the export of every episode that ends (closed, expired or shut down);
     without it, ending an episode skips building the export.
+
+    Two bounds on what open episodes cost: ``max_episodes`` counts them, and ``max_world_bytes`` (if
+    set) bounds the private world copies of the episodes that have written (an unwritten episode
+    reads the shared template and costs a few KB). Both are checked when an episode opens, so open
+    episodes that write later can take the copies past the budget by at most one copy each; audit
+    logs are bounded per episode (mcp_server/limits.py).
     """
 
     def __init__(
@@ -164,9 +187,12 @@ class EpisodeRegistry:
         max_episodes: int = 512,
         idle_timeout_s: float = 1800.0,
         on_close: OnClose | None = None,
+        max_world_bytes: int | None = None,
     ) -> None:
         if max_episodes < 1:
             raise ValueError("max_episodes must be at least 1")
+        if max_world_bytes is not None and max_world_bytes < 1:
+            raise ValueError("max_world_bytes must be positive (or None: no budget)")
         if clock is not None:
             parse_clock(clock)  # refuse a bad default clock at start-up, not on the first call
         self.template = template
@@ -174,6 +200,7 @@ class EpisodeRegistry:
         self.max_episodes = max_episodes
         self.idle_timeout_s = idle_timeout_s
         self.on_close = on_close
+        self.max_world_bytes = max_world_bytes
         self.opened_total = 0
         self._episodes: dict[str, Episode] = {}
         self._owned: dict[str, str] = {}  # key digest -> episode id
@@ -264,13 +291,30 @@ class EpisodeRegistry:
         if why is not None:
             raise EpisodeError(f"{why}; its world is gone, so calls to it are refused: {advice}")
 
+    def world_bytes(self) -> int:
+        """What the private world copies of open episodes hold (those that have written)."""
+        return len(self.template.image) * sum(1 for episode in self._episodes.values() if episode.has_private_copy)
+
+    def _over_budget(self) -> bool:
+        if self.max_world_bytes is None:
+            return False
+        if len(self._episodes) * len(self.template.image) < self.max_world_bytes:
+            return False  # even if every open episode had written: no need to count
+        return self.world_bytes() >= self.max_world_bytes
+
     async def _make_room(self) -> None:
-        if len(self._episodes) >= self.max_episodes:
+        if len(self._episodes) >= self.max_episodes or self._over_budget():
             await self.expire_idle()
         if len(self._episodes) >= self.max_episodes:
-            raise EpisodeError(
+            raise ServerFullError(
                 f"the server already holds its maximum of {self.max_episodes} episodes; close finished "
                 "ones (DELETE /episodes/<id>) or wait for idle ones to expire"
+            )
+        if self._over_budget():
+            raise ServerFullError(
+                f"the server's open episodes already hold the maximum of {self.max_world_bytes / 2**20:.0f} MB of "
+                "world copies (one per episode that has written); close finished ones (DELETE /episodes/<id>) "
+                "or wait for idle ones to expire"
             )
 
     def _add(self, episode_id: str, clock: str | None, digest: str | None = None, label: str | None = None) -> Episode:
@@ -288,7 +332,8 @@ class EpisodeRegistry:
             moment = parse_clock(clock or DEFAULT_CLOCK)
         except InvalidArgumentError as exc:  # its text says how to write a clock
             raise EpisodeError(str(exc)) from exc
-        db = InlineConnection(self.template.connect_sync(clock=clock))
+        # Reads share the template until the episode's first write, which gives it a private copy.
+        db = CopyOnWriteConnection(self.template.reader(), partial(self.template.connect_sync, clock))
         db.row_factory = aiosqlite.Row
         return Episode(id=episode_id, db=db, clock=moment, content_hash=self.template.content_hash)
 

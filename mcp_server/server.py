@@ -28,12 +28,14 @@ _BUILT_TOOLS: dict[str, tuple[ToolSpec, Tool]] = {}
 
 
 def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
-    """The same JSON Schema in a form clients validate faster: local ``$ref``s inlined (no
-    ``$defs``) and ``anyOf`` of bare types written as a type list (``["string", "null"]``).
+    """The same JSON Schema with every local ``$ref`` inlined (no ``$defs``): portable and faster to check.
 
-    MCP clients check every structured result against the tool's output schema; with jsonschema,
-    reference lookups and one sub-validator per ``anyOf`` branch are most of that cost. A schema
-    with recursive references is returned unchanged.
+    MCP clients check every structured result against the tool's output schema, and with
+    jsonschema reference lookups are a large part of that cost; some clients (Gemini's) reject
+    ``$defs`` outright. Nullable fields stay as pydantic writes them, ``anyOf`` of simple types
+    each with its own ``type``: a type list (``["string", "null"]``) checks a little faster, but
+    some clients reject it, and the MCP Inspector flags it. A schema with recursive references is
+    returned unchanged.
     """
     definitions = schema.get("$defs", {})
 
@@ -49,12 +51,7 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
                 raise _Unfoldable(name)
             target = rewrite(definitions[name], (*expanding, name))
             return {**target, **{k: rewrite(v, expanding) for k, v in node.items() if k != "$ref"}}
-        out = {key: rewrite(value, expanding) for key, value in node.items() if key != "$defs"}
-        options = out.get("anyOf")
-        if isinstance(options, list) and options and all(_bare_type(option) for option in options):
-            del out["anyOf"]
-            out["type"] = [option["type"] for option in options]
-        return out
+        return {key: rewrite(value, expanding) for key, value in node.items() if key != "$defs"}
 
     try:
         return rewrite(schema, ())
@@ -65,9 +62,6 @@ def compact_schema(schema: dict[str, Any]) -> dict[str, Any]:
 class _Unfoldable(Exception):
     """A reference that cannot be inlined (recursive or dangling)."""
 
-
-def _bare_type(option: Any) -> bool:
-    return isinstance(option, dict) and set(option) == {"type"} and isinstance(option["type"], str)
 
 
 def mcp_tools() -> list[Tool]:

@@ -17,11 +17,13 @@ from harness.cli.main import CliError, number
 
 TOKEN_ENV = "CORECRAFT_TOKEN"
 ADMIN_TOKEN_ENV = "CORECRAFT_ADMIN_TOKEN"
+# The HTTP transport's defaults (mcp_server.transports.http; a test keeps them equal), written here
+# because importing the transport to read them costs every `corecraft` command most of its start-up.
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8765
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from mcp_server.transports.http import DEFAULT_HOST, DEFAULT_PORT
-
     parser = subparsers.add_parser(
         "serve",
         help="run the CoreCraft MCP server (stdio or streamable HTTP)",
@@ -50,6 +52,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     parser.add_argument(
         "--max-connections", type=int, default=1000,
         help="HTTP: answer 503 while this many connections are open, slow and idle ones included (default 1000)",
+    )
+    parser.add_argument(
+        "--max-in-flight", type=int, default=32, metavar="N",
+        help="HTTP: POST requests (tool calls, new episodes) worked on at once; the rest wait their turn (default 32)",
+    )
+    parser.add_argument(
+        "--max-queued", type=int, default=512, metavar="N",
+        help="HTTP: requests waiting for their turn; beyond it, 503 with Retry-After at once (default 512)",
+    )
+    parser.add_argument(
+        "--queue-wait", type=number(minimum=0, above=True), default=0.5, metavar="SECONDS",
+        help="HTTP: a request that waited this long for its turn gets 503 with Retry-After (default 0.5)",
+    )
+    parser.add_argument(
+        "--open-lag", type=number(minimum=0, above=True), default=0.25, metavar="SECONDS",
+        help="HTTP: while the server runs this far behind (its CPU saturated), new episodes get 503 with "
+        "Retry-After, so that running ones keep their pace (default 0.25)",
+    )
+    parser.add_argument(
+        "--max-world-mb", type=number(minimum=0, above=True), default=2048.0, metavar="MB",
+        help="HTTP: memory for the private world copies of episodes that have written (an episode that only "
+        "reads shares the template); beyond it, new episodes get 503 (default 2048)",
     )
     parser.add_argument(
         "--audit-dir", type=Path,
@@ -90,6 +114,11 @@ def run(args: argparse.Namespace) -> int:
         admin_token=os.environ.get(ADMIN_TOKEN_ENV) or None,
         request_timeout_s=args.request_timeout,
         max_connections=args.max_connections,
+        max_in_flight=args.max_in_flight,
+        max_queued=args.max_queued,
+        max_queue_wait_s=args.queue_wait,
+        max_open_lag_s=args.open_lag,
+        max_world_mb=args.max_world_mb,
         host=args.host,
         port=args.port,
         clock=args.clock,
@@ -124,6 +153,10 @@ def _check(args: argparse.Namespace) -> None:
         raise CliError("--max-episodes must be at least 1")
     if args.max_connections < 1:
         raise CliError("--max-connections must be at least 1")
+    if args.max_in_flight < 1:
+        raise CliError("--max-in-flight must be at least 1")
+    if args.max_queued < 0:
+        raise CliError("--max-queued must be 0 or more")
     if not 0 < args.port < 65536:
         raise CliError("--port must be between 1 and 65535")
 

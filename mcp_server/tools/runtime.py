@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -25,6 +26,7 @@ from mcp.types import ToolAnnotations
 
 from mcp_server.episodes import Episode
 from mcp_server.errors import WorldError
+from mcp_server.inline_connection import InlineConnection
 from mcp_server.tools.arguments import check_text_arguments, declared_string_limits
 
 log = logging.getLogger("corecraft.tools")
@@ -58,7 +60,9 @@ def world_tool(*, name: str, title: str, writes: bool = False, idempotent: bool 
         @functools.wraps(function)
         async def guarded(*args: Any, **kwargs: Any) -> Any:
             try:
-                check_text_arguments(signature.bind_partial(*args, **kwargs).arguments, declared())
+                # The SDK passes arguments by name: binding them to the signature would only copy them.
+                named = kwargs if not args else signature.bind_partial(*args, **kwargs).arguments
+                check_text_arguments(named, declared())
                 return await function(*args, **kwargs)
             except WorldError as exc:
                 raise ToolError(str(exc)) from exc
@@ -128,11 +132,38 @@ async def writing() -> AsyncIterator[aiosqlite.Connection]:
 
 
 async def fetch_all(sql: str, params: tuple[Any, ...] | list[Any] = ()) -> list[dict[str, Any]]:
-    async with current_episode().db.execute(sql, params) as cursor:
+    db = current_episode().db
+    if isinstance(db, InlineConnection):  # rows at once, without aiosqlite's wrappers around each step
+        return _dicts(db.run(sql, params), None)
+    async with db.execute(sql, params) as cursor:
         return [dict(row) for row in await cursor.fetchall()]
 
 
 async def fetch_one(sql: str, params: tuple[Any, ...] | list[Any] = ()) -> dict[str, Any] | None:
-    async with current_episode().db.execute(sql, params) as cursor:
+    db = current_episode().db
+    if isinstance(db, InlineConnection):
+        rows = _dicts(db.run(sql, params), 1)
+        return rows[0] if rows else None
+    async with db.execute(sql, params) as cursor:
         row = await cursor.fetchone()
     return dict(row) if row is not None else None
+
+
+def _dicts(cursor: sqlite3.Cursor, limit: int | None) -> list[dict[str, Any]]:
+    """Rows as dicts keyed by column name (the first ``limit`` rows, or all); closes the cursor."""
+    try:
+        cursor.row_factory = None  # plain tuples: cheaper than sqlite3.Row when dicts are wanted anyway
+        names = [column[0] for column in cursor.description or ()]
+        rows = cursor.fetchall() if limit is None else cursor.fetchmany(limit)
+        if len(set(names)) < len(names):  # a repeated name keeps its first column, as dict(sqlite3.Row) does
+            return [_first_wins(names, row) for row in rows]
+        return [dict(zip(names, row)) for row in rows]
+    finally:
+        cursor.close()
+
+
+def _first_wins(names: list[str], row: tuple[Any, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in zip(names, row):
+        out.setdefault(name, value)
+    return out

@@ -14,13 +14,23 @@ Host/Origin checks and optional shared bearer token:
   Both need the episode's key (or the admin token); otherwise they answer 404 as for any unknown id.
 - ``GET /episodes``: every open episode; admin token only.
 - ``GET /healthz``: liveness and episode counts.
+
+Admission control keeps latency bounded past capacity: at most ``max_in_flight`` POST requests (tool
+calls, opening episodes) are worked on at once, each only once its whole body has arrived (so a
+slow sender holds no place); the others wait in a queue, first come first served. One that waits
+``max_queue_wait_s``, or finds ``max_queued`` requests already waiting, is answered ``503`` with
+``Retry-After``, instead of everyone waiting longer and longer. New episodes are turned away first:
+while the event loop runs more than ``max_open_lag_s`` late (the server's CPU is saturated, so
+requests wait even before they reach the queue), ``POST /episodes`` answers ``503`` at once, so
+that the episodes already running keep their pace. Reads of state (GET) and closing (DELETE),
+which frees capacity, are never held back.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,8 +43,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mcp_server.episodes import KEY_HEADER, EpisodeRegistry, key_digest
+from mcp_server.episodes import KEY_HEADER, EpisodeRegistry, ServerFullError, key_digest
 from mcp_server.errors import EpisodeError
 from mcp_server.server import SERVER_VERSION, build_server
 from mcp_server.transports.auditdir import AuditDirectory
@@ -62,6 +73,11 @@ class HttpSettings:
     request_timeout_s: float = 10.0  # a request's headers and body must all arrive within this
     keep_alive_s: float = 5.0  # an idle connection (new, or between requests) is closed after this
     max_connections: int = 1000  # beyond it, requests get 503 (slow or idle connections count too)
+    max_in_flight: int = 32  # POST requests worked on at once; the rest queue (see the module docstring)
+    max_queued: int = 512  # POST requests waiting for their turn; beyond it, 503 at once
+    max_queue_wait_s: float = 0.5  # a request that waited this long for its turn gets 503 + Retry-After
+    max_open_lag_s: float = 0.25  # while the event loop runs this late, new episodes get 503 + Retry-After
+    max_world_mb: float | None = 2048.0  # private world copies (episodes that wrote) held at once; None: no budget
     allowed_hosts: tuple[str, ...] = ()
     allowed_origins: tuple[str, ...] = ()
 
@@ -76,6 +92,7 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
         max_episodes=settings.max_episodes,
         idle_timeout_s=settings.idle_timeout_s,
         on_close=AuditDirectory(settings.audit_dir) if settings.audit_dir else None,
+        max_world_bytes=None if settings.max_world_mb is None else int(settings.max_world_mb * 1024 * 1024),
     )
     security = HttpSecurity.for_bind(
         settings.host,
@@ -100,12 +117,14 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
         host=settings.host,
     )
     started = time.monotonic()
+    lag = LoopLag()
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         try:
             async with server.session_manager.run(), anyio.create_task_group() as tasks:
                 tasks.start_soon(registry.run_expiry, settings.expiry_interval_s)
+                tasks.start_soon(lag.watch)
                 try:
                     yield
                 finally:
@@ -147,9 +166,10 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
         try:
             options = await _episode_options(request)
             episode, key = await registry.issue(options.get("clock"), options.get("label"))
+        except ServerFullError as exc:
+            return JSONResponse({"error": str(exc)}, status_code=503, headers={"retry-after": str(RETRY_AFTER_S)})
         except EpisodeError as exc:
-            status = 503 if "maximum" in str(exc) else 400
-            return JSONResponse({"error": str(exc)}, status_code=status)
+            return JSONResponse({"error": str(exc)}, status_code=400)
         return JSONResponse(
             {"episode_id": episode.id, "key": key, "clock": episode.clock.isoformat(), "label": episode.label},
             status_code=201,
@@ -199,12 +219,140 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
             Route("/episodes/{episode_id}", close_episode, methods=["DELETE"]),
             Mount("/", app=EpisodeGate(mcp_app, registry, MCP_PATH)),
         ],
-        middleware=[Middleware(SecurityMiddleware, security=security)],
+        middleware=[
+            Middleware(SecurityMiddleware, security=security),
+            Middleware(
+                Admission, max_in_flight=settings.max_in_flight, max_queued=settings.max_queued,
+                max_wait_s=settings.max_queue_wait_s, max_body_bytes=settings.max_request_bytes,
+                lag=lag, max_open_lag_s=settings.max_open_lag_s,
+            ),
+        ],
         lifespan=lifespan,
     )
     app.state.registry = registry
     app.state.security = security
     return app
+
+
+RETRY_AFTER_S = 1
+EPISODES_PATH = "/episodes"
+
+
+class LoopLag:
+    """How late the event loop runs: a sleep of ``every_s`` that wakes up late measures it. The
+    figure is the latest lateness, or half the previous one if that is larger (a spike fades in a
+    few beats instead of vanishing at the next quiet one)."""
+
+    def __init__(self, every_s: float = 0.05, clock: Callable[[], float] = time.monotonic) -> None:
+        self.every_s = every_s
+        self.clock = clock
+        self.lag_s = 0.0
+
+    async def watch(self) -> None:
+        """Measure until cancelled (run it in the app's task group)."""
+        while True:
+            began = self.clock()
+            await anyio.sleep(self.every_s)
+            late = max(0.0, self.clock() - began - self.every_s)
+            self.lag_s = max(late, self.lag_s / 2)
+
+
+class Admission:
+    """Pure ASGI middleware: bounded work in flight and a bounded queue for POST requests, and no new
+    episode while the loop runs late (see the module docstring). ``in_flight``, ``queued`` and
+    ``refused`` are for tests and tooling."""
+
+    def __init__(
+        self, app: ASGIApp, *, max_in_flight: int, max_queued: int, max_wait_s: float, max_body_bytes: int,
+        lag: LoopLag | None = None, max_open_lag_s: float = 0.25,
+    ) -> None:
+        if max_in_flight < 1 or max_queued < 0 or not max_wait_s > 0 or not max_open_lag_s > 0:
+            raise ValueError(
+                "admission needs max_in_flight >= 1, max_queued >= 0, and a positive max_wait_s and max_open_lag_s"
+            )
+        self.app = app
+        self.slots = anyio.Semaphore(max_in_flight)
+        self.max_in_flight, self.max_queued, self.max_wait_s = max_in_flight, max_queued, max_wait_s
+        self.max_body_bytes = max_body_bytes
+        self.lag, self.max_open_lag_s = lag, max_open_lag_s
+        self.refused = 0
+
+    @property
+    def in_flight(self) -> int:
+        return self.max_in_flight - self.slots.value
+
+    @property
+    def queued(self) -> int:
+        return self.slots.statistics().tasks_waiting
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        body, complete = await _read_body(receive, self.max_body_bytes)
+        if body is None:
+            return  # the client went away while sending
+        replay = _replaying(body, receive)
+        if not complete:  # too large: the app refuses it with its own message, holding no place
+            await self.app(scope, replay, send)
+            return
+        if self.slots.value == 0 and self.queued >= self.max_queued:
+            await self._refuse(send, f"found {self.max_queued} requests already waiting")
+            return
+        if self.lag is not None and self.lag.lag_s > self.max_open_lag_s and scope["path"].rstrip("/") == EPISODES_PATH:
+            await self._refuse(send, f"would open a new episode while the server runs {self.lag.lag_s:.2f} s behind")
+            return
+        admitted = False
+        with anyio.move_on_after(self.max_wait_s):
+            await self.slots.acquire()
+            admitted = True
+        if not admitted:
+            await self._refuse(send, f"waited {self.max_wait_s:g} s for its turn")
+            return
+        try:
+            await self.app(scope, replay, send)
+        finally:
+            self.slots.release()
+
+    async def _refuse(self, send: Send, why: str) -> None:
+        self.refused += 1
+        await _busy(send, why)
+
+
+async def _read_body(receive: Receive, limit: int) -> tuple[list[Message] | None, bool]:
+    """The request's body messages, read until the end or until past ``limit`` bytes (then
+    ``complete`` is False); None if the client disconnected first."""
+    messages: list[Message] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None, False
+        messages.append(message)
+        size += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return messages, True
+        if size > limit:
+            return messages, False
+
+
+def _replaying(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replay
+
+
+async def _busy(send: Send, why: str) -> None:
+    message = f"the server is at capacity: this request {why} and was not run; retry after {RETRY_AFTER_S} s"
+    body = json.dumps({"error": message}).encode()
+    await send({"type": "http.response.start", "status": 503, "headers": [
+        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(RETRY_AFTER_S).encode()),
+    ]})
+    await send({"type": "http.response.body", "body": body})
 
 
 def _admin_only(security: HttpSecurity) -> Response:

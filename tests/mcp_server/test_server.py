@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from typing import Any
 
 from mcp import Client
 
@@ -86,7 +88,7 @@ async def test_the_server_clock_is_the_now_of_the_tools_in_a_fresh_episode() -> 
     assert days[0] - days[1] == 10
 
 
-def test_compact_schema_inlines_references_and_writes_nullable_types_as_lists() -> None:
+def test_compact_schema_inlines_references_and_keeps_nullable_fields_as_any_of() -> None:
     schema = {
         "type": "object",
         "properties": {
@@ -100,7 +102,7 @@ def test_compact_schema_inlines_references_and_writes_nullable_types_as_lists() 
         "type": "object",
         "properties": {
             "item": {"type": "object", "properties": {"id": {"type": "string"}}, "required": ["id"], "description": "the item"},
-            "note": {"type": ["string", "null"], "default": None},
+            "note": {"anyOf": [{"type": "string"}, {"type": "null"}], "default": None},
             "when": {"anyOf": [{"type": "string", "format": "date-time"}, {"type": "null"}]},
         },
     }
@@ -121,3 +123,23 @@ async def test_published_output_schemas_have_no_references_and_accept_real_resul
     assert not result.is_error
     for tool in tools:
         assert "$ref" not in json.dumps(tool.output_schema), tool.name
+
+
+def schema_nodes(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from schema_nodes(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from schema_nodes(item)
+
+
+async def test_published_schemas_are_portable_no_type_lists_and_every_any_of_branch_has_a_type() -> None:
+    """Type lists such as ["string", "null"] and untyped anyOf branches are rejected by some clients."""
+    for tool in await listed():
+        for schema in (tool["inputSchema"], tool["outputSchema"]):
+            nodes = list(schema_nodes(schema))
+            assert [n["type"] for n in nodes if isinstance(n.get("type"), list)] == [], tool["name"]
+            branches = [b for n in nodes for b in n.get("anyOf", []) + n.get("oneOf", [])]
+            assert all("type" in branch or "enum" in branch or "const" in branch for branch in branches), tool["name"]

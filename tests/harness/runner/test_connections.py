@@ -184,3 +184,48 @@ async def test_episodes_of_one_run_fetch_the_tool_list_once(monkeypatch: pytest.
     finally:
         await connection.aclose()
     assert listings == 1
+
+
+def counting_validations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the tools whose results an MCP client re-validated against their output schema."""
+    from mcp.client.session import ClientSession
+
+    seen: list[str] = []
+    original = ClientSession.validate_tool_result
+
+    async def counting(self: ClientSession, name: str, result: object) -> None:
+        seen.append(name)
+        await original(self, name, result)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ClientSession, "validate_tool_result", counting)
+    return seen
+
+
+async def test_the_in_process_client_trusts_its_own_servers_results_with_or_without_a_shared_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    validated = counting_validations(monkeypatch)
+    connection = InProcessConnection(TEMPLATE)
+    try:
+        async with connection.episode("own-client", None) as handle:  # a client of its own
+            result = await handle.session.call_tool("searchCustomers", {"customer_id": "cus-00001"})
+            assert not result.is_error and result.structured_content is not None
+        async with connection, connection.episode("shared-client", None) as handle:  # the run's shared client
+            result = await handle.session.call_tool("searchCustomers", {"customer_id": "cus-00001"})
+            assert not result.is_error and result.structured_content is not None
+    finally:
+        await connection.aclose()
+    assert validated == []
+
+
+async def test_a_remote_servers_results_are_still_validated_against_their_output_schema(monkeypatch: pytest.MonkeyPatch) -> None:
+    validated = counting_validations(monkeypatch)
+    with anyio.fail_after(60):
+        async with http_server() as (url, _app):
+            connection = HttpConnection(url)
+            try:
+                async with connection.episode("remote", None) as handle:
+                    result = await handle.session.call_tool("searchCustomers", {"customer_id": "cus-00001"})
+            finally:
+                await connection.aclose()
+    assert not result.is_error and validated == ["searchCustomers"]
