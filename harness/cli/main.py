@@ -45,19 +45,31 @@ def number(*, minimum: float = 0.0, above: bool = False) -> Callable[[str], floa
     return parse
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser. Given the arguments, it imports only the module of the subcommand they name
+    (each module imports what its command needs, and the server's imports cost a second);
+    without one it knows (`--help`, a typo) it imports them all, to list and check them."""
     parser = argparse.ArgumentParser(
         prog="corecraft",
         description="CoreCraft: a customer-support world for agents (MCP server), with an evaluation harness.",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in SUBCOMMAND_MODULES:
+    chosen = _named_module(argv)
+    for name in (chosen,) if chosen else SUBCOMMAND_MODULES:
         importlib.import_module(f"harness.cli.{name}").add_parser(subparsers)
     return parser
 
 
+def _named_module(argv: Sequence[str] | None) -> str | None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0].startswith("-"):
+        return None
+    wanted = args[0]
+    return next((name for name in SUBCOMMAND_MODULES if name.removesuffix("_cmd") == wanted), None)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     try:
         code = int(args.handler(args) or 0)

@@ -7,19 +7,19 @@ import os
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ValidationError
 
-from harness.agent import render_tool_result
 from harness.errors import GradingError
 from harness.grading.results import EpisodeGrade
 from harness.jsonl import RecordFile, read_record_file
 from harness.tasks.models import Task
 from harness.transcript import EpisodeRecord, Message, ToolCallRecord, WorldOutcome
 from mcp_server import limits
-from mcp_server.episodes import EpisodeExport
+
+if TYPE_CHECKING:  # the MCP SDK and the server cost ~0.4 s to import; `report` needs neither
+    from mcp_server.episodes import EpisodeExport
 
 TRANSCRIPTS_FILE = "transcripts.jsonl"
 GRADES_FILE = "grades.jsonl"
@@ -65,6 +65,10 @@ def rendered_result(result: Any, is_error: bool) -> str:
     """An audit entry's result as the agent loop shows it to the model (``render_tool_result``), so
     that a record built from an export compares with a replay exactly as an agent's record does.
     A result the audit kept only as a digest stays that digest (replay compares it by hash)."""
+    from mcp.types import CallToolResult, TextContent
+
+    from harness.agent import render_tool_result
+
     if limits.is_omitted(result):
         return limits.canonical_text(result)
     if isinstance(result, str) or result is None:
@@ -110,6 +114,8 @@ def record_from_export(
 
 
 def read_export(path: Path) -> EpisodeExport:
+    from mcp_server.episodes import EpisodeExport
+
     try:
         return EpisodeExport.model_validate_json(path.read_text(encoding="utf-8"))
     except OSError as exc:

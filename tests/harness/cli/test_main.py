@@ -83,3 +83,16 @@ def test_serve_refuses_an_idle_timeout_that_is_not_a_positive_finite_number(
     with pytest.raises(SystemExit) as exited:
         build_parser().parse_args(["serve", f"--idle-timeout={value}"])
     assert exited.value.code == 2 and "argument --idle-timeout:" in capsys.readouterr().err
+
+
+def test_a_named_subcommand_imports_only_its_own_module_and_help_lists_them_all() -> None:
+    from harness.cli.main import SUBCOMMAND_MODULES, build_parser
+
+    def commands(argv: list[str]) -> set[str]:
+        parser = build_parser(argv)
+        (group,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+        return set(group.choices)
+
+    assert commands(["report", "runs/x"]) == {"report"}
+    everything = {name.removesuffix("_cmd") for name in SUBCOMMAND_MODULES}
+    assert commands([]) == commands(["--help"]) == commands(["reprot"]) == everything
