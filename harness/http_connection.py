@@ -26,6 +26,9 @@ from harness.episode_journal import EpisodeJournal
 from harness.errors import ConfigurationError, EpisodeInfrastructureError
 from mcp_server.episodes import KEY_HEADER, EpisodeExport
 
+OPEN_ATTEMPTS = 5  # POST /episodes tries on a full server (503), waiting its Retry-After between them
+MAX_RETRY_AFTER_S = 5.0
+
 
 class HttpConnection(WorldConnection):
     """A running ``corecraft serve --transport http``. Each episode is opened with
@@ -110,11 +113,17 @@ class HttpConnection(WorldConnection):
                     self.journal.closed(server_id)
 
     async def _open(self, label: str, clock: str | None) -> tuple[str, str]:
-        """``POST /episodes``: the server's id for a new episode and the key that reaches it."""
+        """``POST /episodes``: the server's id for a new episode and the key that reaches it. A
+        full server answers 503 with Retry-After: wait as told (a few times, a bounded while)
+        rather than fail an episode that a moment later would have had room."""
         options = {"label": label, **({"clock": clock} if clock else {})}
         async with self._client() as http:
             with infrastructure_errors(f"opening an episode on {self.root}"):
-                response = await http.post(f"{self.root}/episodes", json=options)
+                for attempt in range(1, OPEN_ATTEMPTS + 1):
+                    response = await http.post(f"{self.root}/episodes", json=options)
+                    if response.status_code != 503 or attempt == OPEN_ATTEMPTS:
+                        break
+                    await anyio.sleep(_retry_after(response))
                 if response.status_code != 201:
                     raise EpisodeInfrastructureError(
                         f"POST {self.root}/episodes answered {response.status_code}: {_error_text(response)}"
@@ -131,6 +140,15 @@ class HttpConnection(WorldConnection):
                     f"DELETE {self.root}/episodes/{episode_id} answered {response.status_code}: {_error_text(response)}"
                 )
             return EpisodeExport.model_validate_json(response.content)
+
+
+def _retry_after(response: httpx2.Response) -> float:
+    """The server's Retry-After in seconds, kept between 0.1 and MAX_RETRY_AFTER_S."""
+    try:
+        seconds = float(response.headers.get("retry-after", "1"))
+    except ValueError:
+        seconds = 1.0
+    return min(MAX_RETRY_AFTER_S, max(0.1, seconds)) if seconds == seconds else 1.0
 
 
 def _error_text(response: httpx2.Response) -> str:

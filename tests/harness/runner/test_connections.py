@@ -39,10 +39,10 @@ def free_loopback_socket() -> socket.socket:
 
 
 @asynccontextmanager
-async def http_server() -> AsyncIterator[tuple[str, Starlette]]:
+async def http_server(max_episodes: int = 512) -> AsyncIterator[tuple[str, Starlette]]:
     sock = free_loopback_socket()
     port = sock.getsockname()[1]
-    app = build_http_app(HttpSettings(port=port), TEMPLATE)
+    app = build_http_app(HttpSettings(port=port, max_episodes=max_episodes), TEMPLATE)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     serving = asyncio.ensure_future(server.serve(sockets=[sock]))
     try:
@@ -229,3 +229,22 @@ async def test_a_remote_servers_results_are_still_validated_against_their_output
             finally:
                 await connection.aclose()
     assert not result.is_error and validated == ["searchCustomers"]
+
+
+async def test_opening_an_episode_on_a_full_server_waits_as_told_until_there_is_room() -> None:
+    with anyio.fail_after(60):
+        async with http_server(max_episodes=1) as (url, app):
+            connection = HttpConnection(url)
+            try:
+                first_id, _ = await connection._open("first", None)
+
+                async def free_the_room() -> None:
+                    await asyncio.sleep(0.3)
+                    await app.state.registry.close(first_id)
+
+                freeing = asyncio.ensure_future(free_the_room())
+                second_id, _ = await connection._open("second", None)  # 503 first, then room
+                await freeing
+            finally:
+                await connection.aclose()
+            assert second_id != first_id and app.state.registry.find(second_id) is not None
