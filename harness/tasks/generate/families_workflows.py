@@ -25,8 +25,21 @@ SYMPTOMS = {
     "storage": ["the drive disappears from the BIOS every few hours", "it keeps throwing read errors"],
     "psu": ["it clicks and shuts the whole PC off under load", "it won't turn on at all any more"],
     "monitor": ["a vertical line of dead pixels appeared", "it flickers and loses signal"],
+    "case": ["the front-panel USB ports stopped working", "the power button no longer turns the PC on"],
+    "cooling": ["the fan rattles and has stopped spinning up", "it no longer keeps the CPU cool and temperatures shoot up"],
+    "headset": ["the left ear cup went silent", "the microphone stopped picking up my voice"],
+    "keyboard": ["several keys stopped registering", "keys register twice on a single press"],
+    "mouse": ["it double-clicks on a single press", "the cursor jumps around and the sensor keeps losing tracking"],
+    "networking": ["it drops the connection every few minutes", "it no longer shows up as a network device"],
+    "prebuilt": ["it shuts itself off in the middle of games", "it powers on but never gets to the desktop"],
+    "workstation": ["it shuts itself off under heavy renders", "it powers on but never gets to the desktop"],
 }
+# two each, like SYMPTOMS, so the seeded draws (and with them the task ids) stay as they were
 DEFAULT_SYMPTOMS = ["it just stopped working", "it developed a fault and no longer works properly"]
+# what a customer can overclock; for the rest, overclocking is no part of the fault story
+OVERCLOCKABLE = {"cpu", "gpu", "memory", "motherboard", "prebuilt", "workstation"}
+# parts that sit inside the PC, where spilled liquid gets "into the case"
+INSIDE_THE_PC = {"cpu", "gpu", "memory", "motherboard", "storage", "psu", "cooling", "case", "prebuilt", "workstation"}
 ESC_ID = r"esc-\d{5}"
 FILED = ["filed a warranty claim", "warranty claim is filed", "warranty claim has been filed", "claim is filed", "claim has been filed",
          "have escalated", "has been escalated", "is escalated", "escalation is open", "claim is open"]
@@ -45,6 +58,22 @@ def _warranty_candidates(world: World, exclusions: Exclusions) -> list[dict[str,
 
 def _moment(day: Any, rng: random.Random) -> datetime:
     return datetime.fromisoformat(clock_at(day, rng.choice([9, 11, 14, 16]), rng.choice([5, 25, 45])))
+
+
+def _disclosure(variant: str, category: str, rng: random.Random) -> str:
+    """What the customer volunteers about the exclusions, fitted to the product's category: only a part
+    that can be overclocked is ever said to be. Draws from ``rng`` exactly as before, whatever the category."""
+    overclocked = rng.choice([True, False])  # drawn for every variant, as the old eager lookup did
+    if variant == "confirmed":
+        if category in OVERCLOCKABLE:
+            return " Before you ask: it has never been dropped or exposed to any liquid, and I run it at stock settings, no overclocking."
+        return " Before you ask: it has never been dropped, exposed to any liquid or tampered with; it is exactly as it came out of the box."
+    if variant != "excluded":
+        return ""
+    if overclocked and category in OVERCLOCKABLE:
+        return " I'll be honest, I had it overclocked pretty hard for a few weeks before this started."
+    into = "into the case" if category in INSIDE_THE_PC else "into it"
+    return f" A glass of water tipped over onto the desk last week and some got {into}, if that matters."
 
 
 def warranty_claim(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
@@ -89,16 +118,12 @@ def warranty_claim(world: World, rng: random.Random, exclusions: Exclusions) -> 
         product = line["product_name"]
         give_order = rng.random() < 0.5
         about = f"the {product} from order {row['order_id']}" if give_order else f"the {product} I bought from you"
-        extra = {
-            "confirmed": " Before you ask: it has never been dropped or exposed to any liquid, and I run it at stock settings, no overclocking.",
-            "excluded": rng.choice([" I'll be honest, I had it overclocked pretty hard for a few weeks before this started.",
-                                    " A glass of water tipped over onto the desk last week and some got into the case, if that matters."]),
-        }.get(variant, "")
+        extra = _disclosure(variant, line["category"], rng)
         prompt = pick(rng, [
             f"Hi, {full_name(customer)} here ({customer['email']}), writing on my ticket {row['ticket_id']}. {about.capitalize()} has a problem: {symptom}.{extra} "
             "Is it still under warranty, and what do I do now?",
             f"Hello, I'm {full_name(customer)} ({customer['email']}). Re ticket {row['ticket_id']}: {about} is faulty, {symptom}.{extra} I'd like to make a warranty claim.",
-            f"{full_name(customer)}, {customer['email']}. Following up on {row['ticket_id']}. {symptom.capitalize()} on {about}.{extra} Can you sort out a warranty claim for me?",
+            f"{full_name(customer)}, {customer['email']}. Following up on {row['ticket_id']}. {symptom[0].upper()}{symptom[1:]} on {about}.{extra} Can you sort out a warranty claim for me?",
         ])
         ticket = row["ticket_id"]
         check = {"tool": "checkWarrantyStatus", "arguments": {"order_id": row["order_id"], "product_id": line["product_id"]}}
@@ -112,6 +137,7 @@ def warranty_claim(world: World, rng: random.Random, exclusions: Exclusions) -> 
                  "next_esc": next_esc, "order_id": row["order_id"], "ticket": ticket, "cause": "overclock" if "overclock" in extra else "liquid",
                  "earlier": [r["id"] for r in world.all("SELECT id FROM escalations WHERE ticket_id = ? ORDER BY id", (ticket,))],
                  "traps": warranty_traps(world, line["category"], line["warranty_months"], start, end, bought, row["delivered_at"]),
+                 "untouched": "no overclocking" if line["category"] in OVERCLOCKABLE else "no modification",
                  "window_traps": window_traps(world, world.one("SELECT * FROM orders WHERE id = ?", (row["order_id"],)), bought, last_return)}
         if variant in ("ask", "confirmed") and row["ticket_status"] == "resolved":
             calls.append({"tool": "updateTicketStatus", "arguments": {"ticket_id": ticket, "status": "open"}})
@@ -121,7 +147,7 @@ def warranty_claim(world: World, rng: random.Random, exclusions: Exclusions) -> 
             calls.append({"tool": "createEscalation", "arguments": {
                 "ticket_id": ticket, "type": "warranty", "priority": "normal",
                 "notes": f"Warranty claim: {product} ({line['product_id']}) on {row['order_id']}: {symptom}. Warranty valid to {end.isoformat()} "
-                         "(checked); return window closed. Customer confirms no physical or liquid damage and no overclocking. Please assess the claim."}})
+                         f"(checked); return window closed. Customer confirms no physical or liquid damage and {facts['untouched']}. Please assess the claim."}})
         criteria, reply, alternatives = claim_answer(variant, facts)
         criteria.insert(0, checked)
         if variant == "ask" and row["ticket_status"] != "pending_customer":
@@ -167,8 +193,8 @@ def claim_answer(variant: str, f: dict[str, Any]) -> tuple[list[dict[str, Any]],
                     if index == 0 else f"Three quick questions before I can file the warranty claim. {ask} For reference, {cover}.")
     elif variant == "confirmed":
         reply = (f"Thanks for the details. The {product} is covered ({end_words}) and the return window has closed, so I've filed a warranty "
-                 f"claim: escalation {f['next_esc']} to our product management team, noting that there is no physical or liquid damage and no "
-                 "overclocking. They will contact you about the next steps.")
+                 f"claim: escalation {f['next_esc']} to our product management team, noting that there is no physical or liquid damage and "
+                 f"{f['untouched']}. They will contact you about the next steps.")
         criteria = [
             state("escalated", "Exactly one warranty escalation to product_management was created on the ticket",
                   "SELECT ticket_id, type, department FROM escalations WHERE id IN (SELECT row_id FROM _changes WHERE tbl = 'escalations' AND op = 'insert')",
@@ -183,7 +209,7 @@ def claim_answer(variant: str, f: dict[str, Any]) -> tuple[list[dict[str, Any]],
 
         def build(v: Variety, index: int) -> str:
             head = f"Your warranty claim is filed as escalation {f['next_esc']}, with our product management team"
-            cover = f"the {product} is covered through {v.date(f['end'])}, and I noted no physical damage, no liquid and no overclocking"
+            cover = f"the {product} is covered through {v.date(f['end'])}, and I noted no physical damage, no liquid and {f['untouched']}"
             return f"{head}: {cover}. They'll be in touch with next steps." if index == 0 else f"Since {cover}, {head[0].lower()}{head[1:]}. Expect to hear from them soon."
     elif variant == "expired":
         reply = (f"I'm sorry, but the {product} is no longer under warranty: {end_words}, which has passed, so the warranty has expired and I "
