@@ -162,10 +162,12 @@ class EpisodeAuditMiddleware:
         started, clock_start = time.time(), time.perf_counter()
         before_seq = await episode.last_change_seq() if tracks_changes else 0
         is_error, payload = True, None  # what the entry says if the call raises
-        too_large = _too_large(arguments)
+        # Sizes are measured once per call: canonical JSON of a result is the costly part of the audit.
+        argument_chars = 0 if arguments is None else _chars(arguments)
+        too_large = argument_chars > limits.MAX_ARGUMENT_CHARS
         kept_arguments = limits.omitted(arguments) if too_large else _audit_arguments(arguments)
         try:
-            refusal = self._argument_refusal(name, arguments, too_large)
+            refusal = self._argument_refusal(name, arguments, argument_chars)
             result: HandlerResult
             if refusal is not None:
                 result, payload = _error_result(refusal), refusal
@@ -181,23 +183,26 @@ class EpisodeAuditMiddleware:
         finally:
             reset_current_episode(token)
             changes: list[RowChange] = await episode.changes(before_seq) if tracks_changes else []
-            _append(episode, AuditEntry.model_construct(
+            kept_result, result_chars = _audit_result(payload)
+            kept_argument_chars = argument_chars if isinstance(arguments, dict) and not too_large else _chars(kept_arguments)
+            episode.audit.append(AuditEntry.model_construct(
                 index=len(episode.audit),
                 tool=name,
                 arguments=kept_arguments,
                 is_error=is_error,
-                result=_audit_result(payload),
+                result=kept_result,
                 started_at=started,
                 duration_ms=(time.perf_counter() - clock_start) * 1000,
                 changes=changes,
             ))
+            episode.audit_chars += kept_argument_chars + result_chars
             episode.last_used = time.monotonic()
         return result
 
-    def _argument_refusal(self, name: str, arguments: Any, too_large: bool) -> str | None:
+    def _argument_refusal(self, name: str, arguments: Any, argument_chars: int) -> str | None:
         """Why the call must not run, judged from its arguments alone (None: let it run)."""
-        if too_large:
-            return limits.oversized_arguments_message(name, len(limits.canonical_text(arguments)))
+        if argument_chars > limits.MAX_ARGUMENT_CHARS:
+            return limits.oversized_arguments_message(name, argument_chars)
         tool = self.tools.get(name)
         if tool is None or not isinstance(arguments, dict):
             return None  # the SDK answers unknown tools and malformed arguments itself
@@ -221,7 +226,7 @@ class EpisodeAuditMiddleware:
             tool.fn_metadata.validate_arguments(arguments)
         except ValidationError as exc:
             text = describe_validation_error(name, exc)
-            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True), text
+            return _error_result(text), text
         except Exception:  # the tool's own error, or a validator crash: keep what the SDK said
             return result, payload
         return result, payload
@@ -232,15 +237,15 @@ def _shorten_error(result: HandlerResult, payload: Any) -> tuple[Any, Any]:
         return result, payload
     head, tail = payload[: MAX_ERROR_CHARS - 500], payload[-300:]
     text = f"{head} [... {len(payload) - len(head) - len(tail)} characters omitted ...] {tail}"
-    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True), text
+    return _error_result(text), text
 
 
 def _error_result(text: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
 
 
-def _too_large(arguments: Any) -> bool:
-    return arguments is not None and len(limits.canonical_text(arguments)) > limits.MAX_ARGUMENT_CHARS
+def _chars(value: Any) -> int:
+    return len(limits.canonical_text(value))
 
 
 def _budget_refusal(episode: Episode) -> str | None:
@@ -251,15 +256,15 @@ def _budget_refusal(episode: Episode) -> str | None:
     return None
 
 
-def _audit_result(payload: Any) -> Any:
-    if payload is not None and len(limits.canonical_text(payload)) > limits.MAX_AUDIT_RESULT_CHARS:
-        return limits.omitted(payload)
-    return payload
-
-
-def _append(episode: Episode, entry: AuditEntry) -> None:
-    episode.audit.append(entry)
-    episode.audit_chars += len(limits.canonical_text(entry.arguments)) + len(limits.canonical_text(entry.result or ""))
+def _audit_result(payload: Any) -> tuple[Any, int]:
+    """What the audit keeps of a result (a digest past the cap) and its size for the budget."""
+    if payload is None:
+        return None, 0
+    chars = _chars(payload)
+    if chars > limits.MAX_AUDIT_RESULT_CHARS:
+        kept = limits.omitted(payload)
+        return kept, _chars(kept)
+    return payload, chars if payload else 0
 
 
 def _audit_arguments(arguments: Any) -> dict[str, Any]:

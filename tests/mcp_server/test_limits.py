@@ -111,4 +111,17 @@ async def test_a_result_over_the_cap_is_kept_in_the_audit_as_a_digest(monkeypatc
 
 def test_the_middleware_knows_no_argument_names_without_the_tool_list() -> None:
     # Without the server's tools it cannot tell unknown names; the SDK's own validation then applies.
-    assert EpisodeAuditMiddleware()._argument_refusal("searchOrders", {"bogus_field": 1}, too_large=False) is None
+    assert EpisodeAuditMiddleware()._argument_refusal("searchOrders", {"bogus_field": 1}, argument_chars=17) is None
+
+
+async def test_the_audit_budget_counts_exactly_what_the_log_keeps() -> None:
+    async with client_and_episode() as (client, registry):
+        await client.call_tool("searchCustomers", {"limit": 2})
+        await client.call_tool("searchOrders", {"bogus_field": 1})
+        await client.call_tool("searchCustomers", {"phone": "7" * (limits.MAX_ARGUMENT_CHARS + 1)})
+        await client.call_tool("searchCustomers", None)  # type: ignore[arg-type]
+        episode = default_episode(registry)
+        kept = sum(
+            len(limits.canonical_text(e.arguments)) + len(limits.canonical_text(e.result or "")) for e in episode.audit
+        )
+        assert len(episode.audit) == 4 and episode.audit_chars == kept
