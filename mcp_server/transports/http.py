@@ -145,12 +145,13 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
             }
         )
 
-    def may_reach(request: Request, episode_id: str) -> bool:
-        """The admin, or the holder of this episode's key."""
-        if security.is_admin(request.headers):
-            return True
+    def reached_by(request: Request, episode_id: str) -> str | None:
+        """Who the request speaks for on this episode: its owner (the key's holder), the admin, or
+        nobody (None)."""
         key = request.headers.get(KEY_HEADER)
-        return bool(key) and registry.owner_of(key) == episode_id
+        if key and registry.owner_of(key) == episode_id:
+            return "its owner"
+        return "the admin" if security.is_admin(request.headers) else None
 
     def unknown_episode(request: Request) -> Response:
         key = request.headers.get(KEY_HEADER)
@@ -191,7 +192,7 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
 
     async def export_episode(request: Request) -> Response:
         episode_id = request.path_params["episode_id"]
-        episode = registry.find(episode_id) if may_reach(request, episode_id) else None
+        episode = registry.find(episode_id) if reached_by(request, episode_id) else None
         if episode is None or episode.closed:
             return unknown_episode(request)
         async with episode.lock:  # a consistent snapshot: no call half-recorded
@@ -202,10 +203,8 @@ def build_http_app(settings: HttpSettings | None = None, template: Template | No
 
     async def close_episode(request: Request) -> Response:
         episode_id = request.path_params["episode_id"]
-        key = request.headers.get(KEY_HEADER)
-        owner = bool(key) and registry.owner_of(key) == episode_id
-        allowed = owner or security.is_admin(request.headers)
-        export = await registry.close(episode_id, "its owner" if owner else "the admin") if allowed else None
+        closer = reached_by(request, episode_id)
+        export = await registry.close(episode_id, closer) if closer else None
         if export is None:
             return unknown_episode(request)
         return JSONResponse(export.model_dump(mode="json"))
