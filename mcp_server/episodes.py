@@ -246,8 +246,7 @@ class EpisodeRegistry:
     def by_key(self, key: str) -> Episode:
         """The episode this key reaches; ``EpisodeError`` if it ended or was never issued here."""
         digest = key_digest(key)
-        episode_id = self._owned.get(digest)
-        episode = self._episodes.get(episode_id) if episode_id is not None else None
+        episode = self._owned_episode(digest)
         if episode is None:
             self._refuse_ended(digest, "open a new one (POST /episodes)")
             raise EpisodeError(
@@ -261,13 +260,11 @@ class EpisodeRegistry:
         """The private episode of an MCP session (a client that sends no episode key), created on
         the session's first tool call. The session id is the key."""
         digest = key_digest(session_id)
-        episode_id = self._owned.get(digest)
-        episode = self._episodes.get(episode_id) if episode_id is not None else None
+        episode = self._owned_episode(digest)
         if episode is None:
             self._refuse_ended(digest, "start a new MCP session")
             await self._make_room()
-            episode_id = self._owned.get(digest)  # the session's other request may have created it
-            episode = self._episodes.get(episode_id) if episode_id else None
+            episode = self._owned_episode(digest)  # the session's other request may have created it
             if episode is None:
                 episode = self._add(f"session-{digest[:16]}", clock, digest)
         episode.last_used = time.monotonic()
@@ -275,8 +272,12 @@ class EpisodeRegistry:
 
     def owner_of(self, key: str) -> str | None:
         """The id of the live episode this key reaches, if any (for the owner-only routes)."""
-        episode_id = self._owned.get(key_digest(key))
-        return episode_id if episode_id in self._episodes else None
+        episode = self._owned_episode(key_digest(key))
+        return episode.id if episode is not None else None
+
+    def _owned_episode(self, digest: str) -> Episode | None:
+        episode_id = self._owned.get(digest)
+        return self._episodes.get(episode_id) if episode_id is not None else None
 
     def ended_reason(self, name: str) -> str | None:
         """Why the episode with this id (or key digest) ended, if it is remembered."""
