@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import os
 import signal
 import socket
@@ -243,12 +244,13 @@ def stateless_call(
     return headers, {"jsonrpc": "2.0", "id": next(_request_ids), "method": "tools/call", "params": params}
 
 
-def call_failure(response: httpx2.Response) -> str | None:
-    """Why a raw tools/call did not return a successful tool result, or None when it did."""
+def call_failure(status: int, body: bytes) -> str | None:
+    """Why a raw tools/call did not return a successful tool result, or None when it did (any
+    client: pass the HTTP status and the response body)."""
     try:
-        reply = response.json()
+        reply = json.loads(body)
     except ValueError:
-        return f"{response.status_code} {response.text[:200]}"
-    if response.status_code != 200 or "error" in reply or reply.get("result", {}).get("isError") is not False:
-        return f"{response.status_code} {str(reply)[:200]}"
+        return f"{status} {body[:200].decode('utf-8', 'replace')}"
+    if status != 200 or not isinstance(reply, dict) or "error" in reply or reply.get("result", {}).get("isError") is not False:
+        return f"{status} {str(reply)[:200]}"
     return None

@@ -115,7 +115,7 @@ async def work_in_each(party: Party, url: str, ticket: str) -> None:
             start = time.perf_counter()
             response = await raw_call(party, url, tool, arguments, owned.key)
             party.call_s.append(time.perf_counter() - start)
-            if failure := call_failure(response):
+            if failure := call_failure(response.status_code, response.content):
                 party.errors.append(f"{owned.label}: {tool}: {failure}")
 
 
@@ -177,10 +177,10 @@ async def attack_others(party: Party, server: ServerProcess, victims: list[str],
         # which the victim's final export shows.
         response = await raw_call(party, server.url, WRITE_TOOL, escalation(ticket, marker(party.number, victim)), mine.key,
                                   extra_headers={RETIRED_EPISODE_HEADER: victim}, extra_meta={META_EPISODE_KEY: victim})
-        mine.attack_calls += call_failure(response) is None
+        mine.attack_calls += call_failure(response.status_code, response.content) is None
         note("call with own key naming the other id", False, "")
         response = await raw_call(party, server.url, WRITE_TOOL, escalation(ticket, marker(party.number, victim)), victim)
-        note("call with the id as key", call_failure(response) is None, f"tools/call keyed by {victim}: {response.text[:150]}")
+        note("call with the id as key", call_failure(response.status_code, response.content) is None, f"tools/call keyed by {victim}: {response.text[:150]}")
     for headers in ({}, admin_headers("not-the-admin-token")):
         response = await http.get(f"{base}/episodes", headers=headers)
         note("listing without admin token", response.is_success, f"GET /episodes: {response.status_code}")

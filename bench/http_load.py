@@ -73,7 +73,7 @@ async def concurrent_raw(server: ServerProcess, cases: Lookups, episodes: int, c
             start = time.perf_counter()
             try:
                 response = await http.post(server.url, json=body, headers=headers)
-                failure = call_failure(response)
+                failure = call_failure(response.status_code, response.content)
             except Exception as exc:  # noqa: BLE001
                 errors.append(f"raw-{index}: {type(exc).__name__}: {exc}")
                 continue

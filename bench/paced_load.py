@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench_support import Lookups, ServerProcess, key_headers, percentiles, stateless_call
-from raw_http import RawConnection, RawResponse
+from bench_support import Lookups, ServerProcess, call_failure, key_headers, percentiles, stateless_call
+from raw_http import RawConnection
 
 LADDER = (100, 300, 1000)
 CALLS = 5
@@ -82,7 +82,7 @@ async def _episode_calls(connection: RawConnection, server: ServerProcess, plan:
         if response.status == 503:
             rung.refused.append(took)
             continue
-        failure = _call_failure(response)
+        failure = call_failure(response.status, response.body)
         if failure:
             rung.errors.append(f"paced-{index}: {tool}: {failure}"[:300])
         else:
@@ -93,17 +93,6 @@ async def _episode_calls(connection: RawConnection, server: ServerProcess, plan:
             rung.errors.append(f"paced-{index}: closing: {closed.status} {closed.body[:200]!r}")
     except Exception as exc:  # noqa: BLE001
         rung.errors.append(f"paced-{index}: closing: {type(exc).__name__}: {exc}"[:300])
-
-
-def _call_failure(response: RawResponse) -> str | None:
-    """Why a tools/call did not return a successful tool result, or None when it did."""
-    try:
-        reply = response.json()
-    except ValueError:
-        return f"{response.status} {response.body[:200]!r}"
-    if response.status != 200 or "error" in reply or reply.get("result", {}).get("isError") is not False:
-        return f"{response.status} {str(reply)[:200]}"
-    return None
 
 
 def _cpu_s(pid: int | None = None) -> float:
