@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import re
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +37,7 @@ from mcp.types import CallToolResult, TextContent
 from harness.agent import UNKNOWN_TOOL_PREFIX, render_tool_result
 from harness.connections import InProcessConnection
 from harness.errors import EpisodeInfrastructureError
+from harness.providers.common import ARGUMENT_REFUSAL_PREFIXES
 from harness.grading.state import WorldMismatchError
 from harness.transcript import EpisodeRecord, ToolCallRecord, WorldOutcome
 from mcp_server import limits
@@ -48,10 +48,6 @@ ServerFactory = Callable[[EpisodeRegistry], MCPServer[EpisodeRegistry]]
 REPLAY_CONCURRENCY = 4  # in-process replays are CPU-bound on one loop: more buys nothing
 CACHE_ENTRIES = 64  # validate grades ~15 probes per task, task after task: a short memory suffices
 EXCERPT_CHARS = 70
-# The harness's own refusals of unparseable arguments (harness/providers): never sent to a server.
-_CLIENT_REFUSAL = re.compile(
-    r"(tool arguments are not valid JSON \(|tool arguments must be a JSON object, got |tool input must be a JSON object, got )"
-)
 _PADDING_KEY = "_replay_padding"
 
 
@@ -199,7 +195,8 @@ class Replayer:
 
 
 def _client_refusal(call: ToolCallRecord) -> bool:
-    return call.is_error and not call.arguments and bool(_CLIENT_REFUSAL.match(call.result))
+    """The harness's own refusal of arguments it could not read (harness/providers): never sent."""
+    return call.is_error and not call.arguments and call.result.startswith(ARGUMENT_REFUSAL_PREFIXES)
 
 
 def calls_that_reached_the_world(calls: Sequence[ToolCallRecord]) -> list[ToolCallRecord]:

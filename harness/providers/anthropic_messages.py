@@ -30,6 +30,7 @@ from anthropic._data import DEPRECATED_MODELS, MODELS_TO_WARN_WITH_THINKING_ENAB
 from harness.errors import ConfigurationError, MalformedReplyError
 from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
+    INPUT_NOT_AN_OBJECT_PREFIX,
     HttpConversation,
     HttpProvider,
     RequestBody,
@@ -186,7 +187,7 @@ def read_reply(body: dict[str, Any]) -> tuple[ModelTurn, list[dict[str, Any]]]:
                     name=need(block, "name", str, where=where),
                     arguments=arguments if isinstance(arguments, dict) else {},
                     argument_error=None if isinstance(arguments, dict) else
-                    f"tool input must be a JSON object, got {type(arguments).__name__}",
+                    f"{INPUT_NOT_AN_OBJECT_PREFIX}{type(arguments).__name__}",
                 )
             )
         elif kind == "thinking":

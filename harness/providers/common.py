@@ -234,6 +234,14 @@ def count(mapping: Any, *path: str) -> int:
     return value
 
 
+# How the harness words its refusal of tool arguments it could not read. Such a call never reaches a
+# server, and grading's replay recognises it by these openings (harness/grading/replay.py).
+NOT_JSON_PREFIX = "tool arguments are not valid JSON ("
+NOT_AN_OBJECT_PREFIX = "tool arguments must be a JSON object, got "
+INPUT_NOT_AN_OBJECT_PREFIX = "tool input must be a JSON object, got "
+ARGUMENT_REFUSAL_PREFIXES = (NOT_JSON_PREFIX, NOT_AN_OBJECT_PREFIX, INPUT_NOT_AN_OBJECT_PREFIX)
+
+
 def parse_arguments(raw: Any) -> tuple[dict[str, Any], str | None]:
     """Tool-call arguments from a JSON string: (arguments, None) or ({}, why they were rejected).
 
@@ -243,13 +251,13 @@ def parse_arguments(raw: Any) -> tuple[dict[str, Any], str | None]:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return {}, None
     if not isinstance(raw, str):
-        return {}, f"tool arguments must be a JSON object, got {type(raw).__name__}"
+        return {}, f"{NOT_AN_OBJECT_PREFIX}{type(raw).__name__}"
     try:
         value = json.loads(raw)
     except ValueError as exc:
-        return {}, f"tool arguments are not valid JSON ({exc}): {raw[:500]}"
+        return {}, f"{NOT_JSON_PREFIX}{exc}): {raw[:500]}"
     if not isinstance(value, dict):
-        return {}, f"tool arguments must be a JSON object, got {type(value).__name__}: {raw[:500]}"
+        return {}, f"{NOT_AN_OBJECT_PREFIX}{type(value).__name__}: {raw[:500]}"
     return value, None
 
 

@@ -35,10 +35,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from harness.providers.base import ToolSchema
-from harness.providers.common import parse_arguments
+from harness.providers.common import NOT_JSON_PREFIX, parse_arguments
 
 UNREADABLE_NAME = "unreadable_tool_call"  # the name of a call whose name could not be read
-INVALID_PREFIX = "tool arguments are not valid JSON ("  # what replay and the loop know as a refusal
+INVALID_PREFIX = NOT_JSON_PREFIX  # what replay and the loop know as a refusal
 
 
 @dataclass(frozen=True)
