@@ -24,6 +24,7 @@ from harness.connections import (
 )
 from harness.episode_journal import EpisodeJournal
 from harness.errors import ConfigurationError, EpisodeInfrastructureError
+from harness.providers.retry import parse_retry_after
 from mcp_server.episodes import KEY_HEADER, EpisodeExport
 
 OPEN_ATTEMPTS = 5  # POST /episodes tries on a full server (503), waiting its Retry-After between them
@@ -143,12 +144,9 @@ class HttpConnection(WorldConnection):
 
 
 def _retry_after(response: httpx2.Response) -> float:
-    """The server's Retry-After in seconds, kept between 0.1 and MAX_RETRY_AFTER_S."""
-    try:
-        seconds = float(response.headers.get("retry-after", "1"))
-    except ValueError:
-        seconds = 1.0
-    return min(MAX_RETRY_AFTER_S, max(0.1, seconds)) if seconds == seconds else 1.0
+    """The server's Retry-After in seconds (1 s when it gives none), kept between 0.1 and MAX_RETRY_AFTER_S."""
+    asked = parse_retry_after(response.headers)
+    return 1.0 if asked is None else min(MAX_RETRY_AFTER_S, max(0.1, asked))
 
 
 def _error_text(response: httpx2.Response) -> str:
