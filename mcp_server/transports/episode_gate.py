@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mcp_server.audit import EPISODE_UNAVAILABLE, NO_EPISODE_MESSAGE, RETIRED_HEADER_MESSAGE
 from mcp_server.episodes import KEY_HEADER, RETIRED_EPISODE_HEADER, SESSION_HEADER, EpisodeRegistry
+from mcp_server.transports.security import send_json
 
 PROTOCOL_HEADER = "mcp-protocol-version"
 # Enough of a refused request's body to find its JSON-RPC id; the rest is not read.
@@ -71,17 +72,8 @@ def _stateless(headers: Headers) -> bool:
 
 
 async def _refuse(receive: Receive, send: Send, text: str) -> None:
-    body = json.dumps({
-        "jsonrpc": "2.0",
-        "id": await _request_id(receive),
-        "error": {"code": EPISODE_UNAVAILABLE, "message": text},
-    }).encode()
-    await send({
-        "type": "http.response.start",
-        "status": 400,
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-    })
-    await send({"type": "http.response.body", "body": body})
+    error = {"jsonrpc": "2.0", "id": await _request_id(receive), "error": {"code": EPISODE_UNAVAILABLE, "message": text}}
+    await send_json(send, 400, error)
 
 
 async def _request_id(receive: Receive) -> Any:

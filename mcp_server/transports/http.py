@@ -50,7 +50,7 @@ from mcp_server.errors import EpisodeError
 from mcp_server.server import SERVER_VERSION, build_server
 from mcp_server.transports.auditdir import AuditDirectory
 from mcp_server.transports.episode_gate import EpisodeGate
-from mcp_server.transports.security import HttpSecurity, SecurityMiddleware
+from mcp_server.transports.security import HttpSecurity, SecurityMiddleware, send_json
 from mcp_server.world.store import Template, load_template
 
 DEFAULT_HOST = "127.0.0.1"
@@ -346,12 +346,7 @@ def _replaying(messages: list[Message], receive: Receive) -> Receive:
 
 async def _busy(send: Send, why: str) -> None:
     message = f"the server is at capacity: this request {why} and was not run; retry after {RETRY_AFTER_S} s"
-    body = json.dumps({"error": message}).encode()
-    await send({"type": "http.response.start", "status": 503, "headers": [
-        (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-        (b"retry-after", str(RETRY_AFTER_S).encode()),
-    ]})
-    await send({"type": "http.response.body", "body": body})
+    await send_json(send, 503, {"error": message}, {"retry-after": str(RETRY_AFTER_S)})
 
 
 def _admin_only(security: HttpSecurity) -> Response:

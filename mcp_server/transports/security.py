@@ -104,7 +104,12 @@ class SecurityMiddleware:
 
 
 async def _refuse(send: Send, status: int, message: str, extra: dict[str, str] | None = None) -> None:
-    body = json.dumps({"error": message}).encode()
+    await send_json(send, status, {"error": message}, extra)
+
+
+async def send_json(send: Send, status: int, payload: object, extra: dict[str, str] | None = None) -> None:
+    """A whole JSON response from plain ASGI middleware (which has no Starlette Response to use)."""
+    body = json.dumps(payload).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     headers += [(k.encode(), v.encode()) for k, v in (extra or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": headers})
