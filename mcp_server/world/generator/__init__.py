@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from mcp_server.world.generator import builds, catalog, content, history, people, slack, support, traps
+from mcp_server.world.generator import builds, catalog, content, history, people, planted_commerce, planted_content, slack, support, traps
 from mcp_server.world.generator.common import SEED, World, write_tables
 
 
@@ -31,6 +31,10 @@ STEPS = (
     ("support_traps", traps.support_traps),
     ("kb", content.build_kb),
     ("slack_channels", slack.build_channels),
+    # world v2: extra trap instances for the training split, appended after everything above so that
+    # no earlier record changes (held-out tasks cite those ids)
+    ("planted_commerce", planted_commerce.plant),
+    ("planted_content", planted_content.plant),
 )
 
 
@@ -45,6 +49,8 @@ def build_world(seed: int = SEED) -> World:
     world.rng = random.Random(f"{seed}:slack")
     drafts = slack.build_slack(world)
     traps.slack_traps(world, drafts)
+    world.rng = random.Random(f"{seed}:planted_slack")
+    planted_content.plant_slack(world, drafts)
     drafts.write()
     world.rng = random.Random(f"{seed}:noise")
     traps.timestamp_noise(world)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from mcp_server.world.rules import cents
 from mcp_server.world.store import SCHEMA_PATH, entity_tables, table_columns
+from mcp_server.world.trap_types import MANIFEST_NAME, TRAP_TYPES, TrapInstance, dump_manifest
 
 SEED = 20250915
 EASTERN = ZoneInfo("America/New_York")
@@ -59,6 +60,7 @@ class World:
     tier_history: dict[str, list[tuple[datetime, str]]] = field(default_factory=dict)
     order_days: dict[date, set[int]] = field(default_factory=lambda: defaultdict(set))
     notes: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))  # trap name -> ids
+    planted: list[TrapInstance] = field(default_factory=list)  # the trap manifest (trap_types.py)
 
     def add(self, table: str, row: Row) -> Row:
         if row["id"] in self.by_id:
@@ -80,6 +82,12 @@ class World:
     def mark(self, trap: str, *ids: str) -> None:
         """Remember which ids embody a designed trap (listed in docs/world-guide.md)."""
         self.notes[trap].extend(ids)
+
+    def plant(self, trap_type: str, name: str, *ids: str) -> None:
+        """Record one instance of a designed trap type for the manifest (mcp_server/world/trap_types.py)."""
+        if trap_type not in TRAP_TYPES:
+            raise KeyError(f"unknown trap type {trap_type!r}")
+        self.planted.append(TrapInstance(type=trap_type, name=name, ids=tuple(ids)))
 
     def order_id(self, moment_eastern_day: date, number: int | None = None) -> str:
         """ord-YYMMDD-NNN: the Eastern date of the order and a number unique within that day."""
@@ -135,4 +143,5 @@ def write_tables(world: World, out_dir: Path) -> dict[str, int]:
             lines.append(json.dumps(full, sort_keys=True, ensure_ascii=False))
         (out_dir / f"{table}.jsonl").write_text("".join(line + "\n" for line in lines), encoding="utf-8")
         counts[table] = len(lines)
+    (out_dir / MANIFEST_NAME).write_text(dump_manifest(world.planted), encoding="utf-8")
     return counts
