@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from harness.cli.main import CliError
 from harness.errors import HarnessError
@@ -105,6 +106,21 @@ def run_validate(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def _trap_facts(root: Path) -> dict[str, Any]:
+    """The world's trap manifest for coverage, and its instances outside every held-out entity."""
+    from harness.tasks.generate.core import Exclusions, World, heldout_tasks
+    from harness.tasks.trap_coverage import instances_per_type
+    from mcp_server.world.trap_types import TrapManifestError, ids_by_type, load_manifest
+
+    try:
+        instances = load_manifest()
+    except TrapManifestError as exc:
+        raise CliError(str(exc)) from exc
+    excluded = Exclusions.from_heldout(World.load(), heldout_tasks(Path(root))).ids
+    return {"trap_ids": ids_by_type(), "world_traps": {
+        "all": instances_per_type(instances), "outside_heldout": instances_per_type(instances, excluded)}}
+
+
 def run_stats(args: argparse.Namespace) -> int:
     suite = _load(args)
     if suite is None:
@@ -118,6 +134,6 @@ def run_stats(args: argparse.Namespace) -> int:
         except HarnessError as exc:
             raise CliError(str(exc)) from exc
         probes = summarize_probes(results)
-    stats = task_stats(suite, replays=replays, tool_names=tool_names, probes=probes)
+    stats = task_stats(suite, replays=replays, tool_names=tool_names, probes=probes, **_trap_facts(args.root))
     print(json.dumps(stats, indent=2) if args.json else render_stats(stats), end="\n" if args.json else "")
     return 0

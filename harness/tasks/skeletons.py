@@ -52,6 +52,8 @@ def vocabulary_from(conn: sqlite3.Connection) -> Vocabulary:
     words: set[str] = set()
     for (name, brand) in conn.execute("SELECT name, brand FROM products"):
         phrases.update(p.lower() for p in (name, brand) if p)
+        if name and brand and name.startswith(brand + " "):
+            phrases.add(name[len(brand) + 1:].lower())  # the model, for names written with another brand spelling
     for (code,) in conn.execute("SELECT code FROM promotions"):
         phrases.add(code.lower())
     for (name,) in conn.execute("SELECT name FROM slack_channels"):

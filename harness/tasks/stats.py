@@ -18,6 +18,8 @@ from harness.tasks.entities import entity_types_of_tables, table_of_id, task_ids
 from harness.tasks.loader import SPLITS, TaskWithRubric
 from harness.tasks.models import Category, Difficulty, JudgeCheck
 from harness.tasks.replay import Replay
+from harness.tasks.skeletons import skeleton
+from harness.tasks.trap_coverage import IdsByType, trap_coverage
 from harness.tasks.validate import ProbeSummary, render_probes
 from mcp_server.world.store import ENTITY_TYPES
 
@@ -44,6 +46,8 @@ def task_stats(
     replays: Sequence[Replay] | None = None,
     tool_names: Iterable[str] | None = None,
     probes: Sequence[ProbeSummary] | None = None,
+    trap_ids: IdsByType | None = None,
+    world_traps: dict[str, dict[str, int]] | None = None,
 ) -> dict[str, Any]:
     tasks = [p.task for p in suite]
     criteria = [c for p in suite for c in p.rubric.criteria]
@@ -81,6 +85,10 @@ def task_stats(
     stats["alternative_replies"] = sum(len(t.reference.alternatives) for t in tasks)
     if tool_names is not None:
         stats["tools_not_covered"] = sorted(set(tool_names) - set(tools_used))
+    stats["by_split"] = {split: _variety([t for t in tasks if t.split == split], trap_ids)
+                         for split in SPLITS if any(t.split == split for t in tasks)}
+    if world_traps is not None:
+        stats["world_trap_instances"] = world_traps
     if probes is not None:
         # How the do-nothing agent, the scripted adversaries and the alternative correct replies fare:
         # deterministic criteria only (judge criteria are not asked).
@@ -88,6 +96,25 @@ def task_stats(
             p.name: {"tried": p.tasks, "passed": p.passed, "mean_reward": round(p.mean_reward, 4)} for p in probes
         }
     return stats
+
+
+def _variety(tasks: Sequence[Any], trap_ids: IdsByType | None) -> dict[str, Any]:
+    """Families, distinct prompt skeletons (skeletons.py) and, with the manifest, trap coverage."""
+    families: dict[str, set[str]] = defaultdict(set)
+    counts: Counter[str] = Counter()
+    for task in tasks:
+        family = task.family or "(none)"
+        families[family].add(skeleton(task.prompt))
+        counts[family] += 1
+    found: dict[str, Any] = {
+        "tasks": len(tasks),
+        "families": len(families),
+        "skeletons": len(set().union(*families.values())) if families else 0,
+        "by_family": {f: {"tasks": counts[f], "skeletons": len(families[f])} for f in sorted(families)},
+    }
+    if trap_ids is not None:
+        found["trap_coverage"] = trap_coverage(tasks, trap_ids)
+    return found
 
 
 def render_stats(stats: dict[str, Any]) -> str:
@@ -111,6 +138,15 @@ def render_stats(stats: dict[str, Any]) -> str:
         lines.append(f"entity types missing: {', '.join(stats['entity_types_missing'])}")
     lines.append(f"tasks graded without a judge: {stats['tasks_graded_without_judge']} of {stats['tasks']}; "
                  f"alternative correct replies: {stats['alternative_replies']}")
+    for split, variety in stats.get("by_split", {}).items():
+        lines.append(f"{split}: {variety['tasks']} tasks, {variety['families']} families, "
+                     f"{variety['skeletons']} distinct prompt skeletons")
+        if "trap_coverage" in variety:
+            lines.append("  tasks exercising each trap: " + ", ".join(f"{k} {v}" for k, v in variety["trap_coverage"].items()))
+    if "world_trap_instances" in stats:
+        world = stats["world_trap_instances"]
+        lines.append("trap instances in the world (all / outside held-out): " + ", ".join(
+            f"{k} {world['all'][k]}/{world['outside_heldout'][k]}" for k in world["all"]))
     if "probes" in stats:
         lines.append("probes (deterministic criteria; adversaries and do-nothing must pass no task):")
         lines.append(render_probes([

@@ -8,7 +8,8 @@ so does each of its other correct replies (``reference.alternatives``; a held-ou
 least two); a do-nothing agent (no tool calls, the reply "I can't help with that.") and every
 scripted adversary (harness/tasks/adversaries.py) fail at least one deterministic criterion; every
 correctness criterion that requires a claim also names the claims that contradict it (the
-commitment rule); every id the task mentions exists in the world the reference leaves behind;
+commitment rule); every amount and date a training task's replies state is grounded (grounding.py);
+every id the task mentions exists in the world the reference leaves behind;
 every tool a rubric pattern names exists. Every probe is graded as any transcript is, replay first:
 a probe whose calls do not replay to what it records shows nothing, and is a failure.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from harness.grading.grader import Grader
 from harness.grading.state import rebuild_world
 from harness.tasks.entities import table_of_id, task_ids
+from harness.tasks.grounding import ungrounded
 from harness.tasks.loader import TaskWithRubric, load_suite
 from harness.tasks.models import CallPattern, JudgeCheck, ResponseCheck, Task, TraceCheck
 from harness.tasks.probes import (
@@ -125,6 +127,13 @@ async def check_replay(
     for probe in alternatives:
         if not probe.passed and probe.unverified is None:
             result.failures.append(f"{probe.name} (a correct reply) fails {', '.join(probe.failed)}")
+    if task.split == "train":  # training replies are demonstrations a model learns to imitate
+        for name, reply in [("the reference reply", task.reference.reply),
+                            *((f"alternative {n}", r) for n, r in enumerate(task.reference.alternatives, start=1))]:
+            made_up = ungrounded(reply, task, rubric, replay.record)
+            if made_up:
+                result.failures.append(f"{name} states {', '.join(made_up)}, which neither the rubric, the prompt nor the "
+                                       "reference calls' results give (see harness/tasks/grounding.py)")
     baseline = checked_result("do-nothing", await grader.check(do_nothing_record(task, template), pair))
     cheats = await probe_adversaries(pair, reads or replay.record, grader, replay.write_tools)
     result.probes = [*alternatives, baseline, *cheats]

@@ -4,7 +4,7 @@ from corecraft_test_support import fixture_server
 
 from harness.tasks.entities import ids_in, table_of_id, task_ids
 from harness.tasks.replay import replay_references
-from harness.tasks.stats import task_stats
+from harness.tasks.stats import render_stats, task_stats
 
 
 def test_ids_are_recognised_by_their_prefix() -> None:
@@ -32,3 +32,18 @@ async def test_replay_records_the_tables_reference_calls_read_and_write(template
     stats = task_stats(pairs, replays=replays, tool_names=tools)
     assert stats["tools_not_covered"] == []
     assert stats["splits"] == {"train": 1, "heldout": 2}
+
+
+def test_stats_count_families_skeletons_and_backed_trap_tags_per_split(suite) -> None:  # type: ignore[no-untyped-def]
+    pairs = list(suite.values())
+    ids = {"namesake": {pairs[0].task.requester_id}}
+    pairs[0].task.tags.append("trap:namesake")
+    try:
+        stats = task_stats(pairs, trap_ids=ids, world_traps={"all": {"namesake": 3}, "outside_heldout": {"namesake": 1}})
+    finally:
+        pairs[0].task.tags.remove("trap:namesake")
+    split = pairs[0].task.split
+    assert stats["by_split"][split]["trap_coverage"]["namesake"] == 1
+    assert stats["by_split"]["train"]["skeletons"] <= stats["by_split"]["train"]["tasks"]
+    assert sum(v["tasks"] for s in stats["by_split"].values() for v in s["by_family"].values()) == len(pairs)
+    assert "trap instances in the world (all / outside held-out): namesake 3/1" in render_stats(stats)

@@ -9,6 +9,7 @@ import pytest
 
 from mcp_server.world.generator import generate
 from mcp_server.world.store import DATA_DIR, data_files
+from mcp_server.world.trap_types import MANIFEST_NAME, MANIFEST_PATH
 
 
 @pytest.fixture(scope="module")
@@ -33,3 +34,8 @@ def test_generated_rows_are_sorted_by_id_with_sorted_keys(generated: tuple[Path,
         rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
         assert [r["id"] for r in rows] == sorted(r["id"] for r in rows), path.name
         assert all(list(r) == sorted(r) for r in rows), path.name
+
+
+def test_regenerating_the_world_gives_the_committed_trap_manifest(generated: tuple[Path, dict[str, int]]) -> None:
+    out, _ = generated
+    assert (out / MANIFEST_NAME).read_bytes() == MANIFEST_PATH.read_bytes(), "regenerate the world and commit data/traps.json"
