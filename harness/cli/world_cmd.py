@@ -19,8 +19,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[
     stats.set_defaults(handler=run_stats)
     check = actions.add_parser(
         "check", help="check the world's invariants",
-        description="Run the invariant and status-coherence checks on the committed world; exit 1 listing violations.",
+        description="Run the invariant, status-coherence and coherence-rule checks (mcp_server/world/coherence.py) on the "
+                    "committed world; exit 1 listing violations under each rule's name.",
     )
+    check.add_argument("--data-dir", default=None, help="check the world in this data directory instead of the committed one")
     check.set_defaults(handler=run_check)
 
 
@@ -52,18 +54,24 @@ def _emit(text: str) -> None:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    from mcp_server.world.invariants import check_coherence, check_invariants
-    from mcp_server.world.store import load_template
+    from pathlib import Path
 
-    conn = load_template().connect_sync()
+    from mcp_server.world.coherence import check_rules
+    from mcp_server.world.invariants import check_coherence, check_invariants
+    from mcp_server.world.store import DATA_DIR, load_template
+
+    conn = load_template(Path(args.data_dir) if args.data_dir else DATA_DIR).connect_sync()
     try:
-        violations = check_invariants(conn) + check_coherence(conn)
+        results = {"invariants": check_invariants(conn), "status_coherence": check_coherence(conn), **check_rules(conn)}
     finally:
         conn.close()
-    if violations:
-        print(f"{len(violations)} violation(s):", file=sys.stderr)
-        for message in violations:
-            print(f"  {message}", file=sys.stderr)
+    failing = {name: found for name, found in results.items() if found}
+    if failing:
+        print(f"{sum(len(v) for v in failing.values())} violation(s):", file=sys.stderr)
+        for name, found in failing.items():
+            print(f"{name} ({len(found)}):", file=sys.stderr)
+            for message in found:
+                print(f"  {message}", file=sys.stderr)
         return 1
-    print("world ok: no invariant or coherence violations")
+    print(f"world ok: no violations of {', '.join(results)}")
     return 0

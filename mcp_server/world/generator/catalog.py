@@ -249,6 +249,7 @@ def build_catalog(world: World) -> None:
             })
             world.popularity[pid] = rng.choice([0.3, 0.6, 1.0, 1.0, 1.0, 1.5, 2.0, 3.0])
     _fill_bundles(world)
+    _unique_names(world)
     _describe(world)
     _inventory(world)
 
@@ -269,6 +270,22 @@ def _fill_bundles(world: World) -> None:
         bundle["name"] = f"CoreCraft Studio {names[n % len(names)]}"
         bundle["specs"] = {"includes_product_ids": parts, "savings_pct": 8}
         bundle["price"] = money(value * 0.92)
+
+
+REVISIONS = ["Rev. B", "Rev. C", "Rev. D", "Rev. E"]
+
+
+def _unique_names(world: World) -> None:
+    """Products drawn with the same name keep it for the first (lowest id); the later ones are marked as
+    later revisions, so that customers and agents can tell them apart by name (no draw: nothing else moves)."""
+    seen: dict[str, int] = {}
+    for product in world.rows("products"):
+        name = product["name"]
+        if name in seen:
+            product["name"] = f"{name} {REVISIONS[seen[name]]}"
+            seen[name] += 1
+        else:
+            seen[name] = 0
 
 
 def _describe(world: World) -> None:

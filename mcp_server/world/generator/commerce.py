@@ -141,7 +141,9 @@ def _ship(world: World, order: Row, ready: datetime, shipment_fate: str | None) 
     eta = (shipped + timedelta(days=rng.randint(low, high))).astimezone(EASTERN).replace(hour=20, minute=0, second=0)
     delivered = eta - timedelta(hours=rng.randint(0, 9)) + (timedelta(days=1) if rng.random() < 0.08 else timedelta(0))
     hub = rng.choice(HUBS)
-    events = [{"at": utc_text(labelled), "status": "label_created", "location": "CoreCraft fulfillment center", "note": "Shipping label created"}]
+    # a label due after the world clock was printed between payment and now (no draw: later records keep their values)
+    label_at = labelled if labelled <= NOW else ready + (max(NOW, ready) - ready) / 2
+    events = [{"at": utc_text(label_at), "status": "label_created", "location": "CoreCraft fulfillment center", "note": "Shipping label created"}]
     status, shipped_at, delivered_at = "label_created", None, None
     if shipment_fate != "label_created" and shipped <= NOW:
         shipped_at = shipped

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from mcp_server.world.generator.catalog import products_in
 from mcp_server.world.generator.common import NOW, World, random_moment, utc_text
 from mcp_server.world.generator.people import employees_where
-from mcp_server.world.generator.support import parse
+from mcp_server.world.generator.support import DRAWN_AT, parse
 
 CHANNELS = {
     "support-general": "Day-to-day questions, shift hand-offs and heads-ups for the support team.",
@@ -35,6 +35,7 @@ class Draft:
     tickets: list[str] = field(default_factory=list)
     products: list[str] = field(default_factory=list)
     parent: int | None = None  # index of the draft this one replies to
+    shift: timedelta = timedelta(0)  # ranked for its id as if posted this much earlier (see SlackDrafts.post)
 
 
 class SlackDrafts:
@@ -45,15 +46,17 @@ class SlackDrafts:
         self.drafts: list[Draft] = []
 
     def post(self, channel: str, author: str | None, at: datetime, text: str, *, tickets: list[str] | None = None,
-             products: list[str] | None = None, parent: int | None = None) -> int:
+             products: list[str] | None = None, parent: int | None = None, shift: timedelta = timedelta(0)) -> int:
+        """``shift``: the message is about a ticket that was moved later (after its goods' delivery); its
+        id keeps the rank it had before the move, so that no other message is renumbered."""
         at = min(at, NOW - timedelta(minutes=3))
         if parent is not None:
             at = max(at, self.drafts[parent].at + timedelta(minutes=1))
-        self.drafts.append(Draft(channel, author, at, text, list(tickets or []), list(products or []), parent))
+        self.drafts.append(Draft(channel, author, at, text, list(tickets or []), list(products or []), parent, shift))
         return len(self.drafts) - 1
 
     def write(self) -> None:
-        order = sorted(range(len(self.drafts)), key=lambda i: (self.drafts[i].at, i))
+        order = sorted(range(len(self.drafts)), key=lambda i: (self.drafts[i].at - self.drafts[i].shift, i))
         ids = {index: f"msg-{n:05d}" for n, index in enumerate(order, start=1)}
         for index in order:
             d = self.drafts[index]
@@ -77,6 +80,7 @@ def _ticket_messages(world: World, slack: SlackDrafts) -> None:
     escalated = {e["ticket_id"]: e for e in world.rows("escalations")}
     for ticket in rng.sample(world.rows("support_tickets"), 170):
         at = parse(ticket["created_at"]) + timedelta(hours=rng.randint(1, 20))
+        shift = parse(ticket["created_at"]) - parse(ticket.get(DRAWN_AT, ticket["created_at"]))
         author = ticket["assignee_id"] or _pick_author(world, "support")
         products: list[str] = []
         product_note = ""
@@ -88,7 +92,7 @@ def _ticket_messages(world: World, slack: SlackDrafts) -> None:
             esc = escalated[ticket["id"]]
             slack.post("escalations", esc["created_by"], parse(esc["created_at"]) + timedelta(minutes=5),
                        f"Escalated {ticket['id']} to {esc['department']} as {esc['type']}{product_note}. {ticket['subject']}",
-                       tickets=[ticket["id"]], products=products)
+                       tickets=[ticket["id"]], products=products, shift=shift)
             continue
         channel = {"troubleshooting": "engineering-support", "return": "returns-updates", "shipping": "fulfillment-updates",
                    "order_issue": "fulfillment-updates", "recommendation": "support-general", "billing": "support-general",
@@ -100,7 +104,7 @@ def _ticket_messages(world: World, slack: SlackDrafts) -> None:
             "support-general": f"Anyone handled something like {ticket['id']} before? \"{ticket['subject']}\"{product_note}",
             "customer-feedback": f"From {ticket['id']}: \"{ticket['subject']}\"{product_note}. Sharing in case it helps.",
         }
-        parent = slack.post(channel, author, at, lines[channel], tickets=[ticket["id"]], products=products)
+        parent = slack.post(channel, author, at, lines[channel], tickets=[ticket["id"]], products=products, shift=shift)
         if rng.random() < 0.35:
             reply = rng.choice([
                 f"Taking a look at {ticket['id']} now.", f"Replied to the customer on {ticket['id']}; waiting on them.",
@@ -108,7 +112,7 @@ def _ticket_messages(world: World, slack: SlackDrafts) -> None:
                 f"{ticket['id']} looks like a duplicate of an older ticket from the same customer.",
             ])
             slack.post(channel, _pick_author(world, "support"), at + timedelta(minutes=rng.randint(5, 240)), reply,
-                       tickets=[ticket["id"]], parent=parent)
+                       tickets=[ticket["id"]], parent=parent, shift=shift)
 
 
 def _product_messages(world: World, slack: SlackDrafts) -> None:

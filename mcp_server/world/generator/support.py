@@ -9,7 +9,7 @@ from mcp_server.world.generator.builds import build_parts, check_build
 from mcp_server.world.generator.commerce import order_items
 from mcp_server.world.generator.common import NOW, Row, World, utc_text
 from mcp_server.world.generator.people import employees_where
-from mcp_server.world.generator.support_text import CONDITIONS, TEMPLATES, customer_name_for
+from mcp_server.world.generator.support_text import CONDITIONS, NOT_ARRIVED, TEMPLATES, customer_name_for, templates_for
 
 TICKET_COUNT = 420  # recent tickets and traps.py add ~100 more
 RECENT_TICKETS = 75
@@ -44,32 +44,95 @@ def _status_for(world: World, created: datetime) -> str:
     return world.rng.choices(["new", "open", "pending_customer", "resolved", "closed"], weights=weights)[0]
 
 
+def delivered_at(world: World, order: Row) -> datetime | None:
+    """When the order's goods were delivered (its delivered tracking event), or None."""
+    for shipment in world.rows("shipments"):
+        if shipment["order_id"] == order["id"]:
+            scans = [parse(e["at"]) for e in shipment["events"] if e["status"] == "delivered"]
+            return min(scans) if scans else None
+    return None
+
+
+def tracking_at(world: World, order: Row, moment: datetime) -> str:
+    """What tracking showed at a moment: delivered, stuck (lost or exception) or in_transit (or not shipped)."""
+    for shipment in world.rows("shipments"):
+        if shipment["order_id"] == order["id"]:
+            seen = {e["status"] for e in shipment["events"] if parse(e["at"]) <= moment}
+            return "delivered" if "delivered" in seen else ("stuck" if seen & {"lost", "exception"} else "in_transit")
+    return "in_transit"
+
+
+def _after_delivery(delivered: datetime, drawn: datetime, latest: datetime) -> datetime:
+    """A ticket about goods drawn before they arrived is written as long after the delivery as it was
+    drawn before it (an hour to two days), and never after ``latest``."""
+    written = delivered + min(max(delivered - drawn, timedelta(hours=1)), timedelta(days=2))
+    if written > latest:
+        written = delivered + (latest - delivered) / 2
+    return written.replace(microsecond=0)
+
+
+# A working field on tickets moved after their goods' delivery: the time they were drawn at. Escalations
+# and Slack ids follow the drawn times, so that no other record changes; traps.timestamp_noise (the last
+# step) removes the field before the tables are written.
+DRAWN_AT = "_drawn_at"
+
+
+def forget_drawn_times(world: World) -> None:
+    for ticket in world.rows("support_tickets"):
+        ticket.pop(DRAWN_AT, None)
+
+
 def make_ticket(world: World, customer_id: str, ticket_type: str, created: datetime, *, order: Row | None = None,
                 build_id: str | None = None, product: Row | None = None, subject: str | None = None, body: str | None = None,
-                status: str | None = None, priority: str | None = None, extra: dict[str, str] | None = None) -> Row:
-    """A ticket with text from the templates (unless given) and a plausible assignee and status."""
+                status: str | None = None, priority: str | None = None, extra: dict[str, str] | None = None,
+                latest: datetime | None = None) -> Row:
+    """A ticket with text from the templates (unless given) and a plausible assignee and status.
+
+    The text fits the product's category and what tracking showed when the customer wrote; a return or
+    troubleshooting ticket is written after the goods arrived (``latest`` bounds how late). None of
+    this draws from the RNG beyond the template draw, so later records keep their values."""
     rng = world.rng
     customer = world.get(customer_id)
+    delivered = delivered_at(world, order) if order and ticket_type in ("return", "troubleshooting") else None
+    designed_trap = False
     if subject is None or body is None:
-        template_subject, template_body = rng.choice(TEMPLATES[ticket_type])
+        tracking = tracking_at(world, order, created) if order else None
+        slots = templates_for(ticket_type, product["category"] if product else None, tracking)
+        index = rng.randrange(len(slots))  # as many draws as rng.choice(slots)
+        drawn = slots[index]
         fields = {
             "order": order["id"] if order else "(no order number)", "first": customer["first_name"],
             "product": customer_name_for(world, product) if product else "my parts", "condition": rng.choice(CONDITIONS[:3]),
             "carrier": order["carrier"] if order else "", "tracking": "(see tracking page)", **(extra or {}),
         }
-        subject = subject or template_subject.format(**fields)
-        body = body or template_body.format(**fields)
+        if order and ticket_type in NOT_ARRIVED and delivered is None:
+            drawn = NOT_ARRIVED[ticket_type]
+        status = status or _status_for(world, created)
+        if tracking == "stuck" and ticket_type == "shipping" and index == 1 and status in ("new", "open"):
+            # a designed lost_parcel trap: a live ticket insists tracking says delivered; it is lost or held
+            drawn, designed_trap = TEMPLATES["shipping"][1], True
+        subject = subject or drawn[0].format(**fields)
+        body = body or drawn[1].format(**fields)
     status = status or _status_for(world, created)
+    drawn_at = created
+    if delivered is not None and created < delivered:
+        created = _after_delivery(delivered, created, latest or NOW - timedelta(minutes=30))
     support = employees_where(world, department="support")
     assignee = None if status == "new" else rng.choice(support)["id"]
     updated = min(created + timedelta(hours=rng.randint(1, 24 * 6)), NOW - timedelta(minutes=10))
-    return world.add("support_tickets", {
+    ticket = world.add("support_tickets", {
         "id": world.next_id("tkt", 5), "customer_id": customer_id, "order_id": order["id"] if order else None,
         "build_id": build_id, "type": ticket_type, "channel": rng.choices(CHANNELS, weights=[40, 25, 15, 20])[0],
         "priority": priority or rng.choices(["low", "normal", "high"], weights=[25, 55, 20])[0], "status": status,
         "subject": subject, "body": body, "assignee_id": assignee, "closure_reason": None,
         "created_at": utc_text(created), "updated_at": utc_text(max(updated, created)),
     })
+    if created != drawn_at:
+        ticket[DRAWN_AT] = utc_text(drawn_at)  # escalations are drawn in the order of these times
+    if designed_trap and order:
+        shipment = next(s for s in world.rows("shipments") if s["order_id"] == order["id"])
+        world.plant("lost_parcel", f"customer says marked delivered; tracking shows {shipment['status']}", ticket["id"], order["id"], shipment["id"])
+    return ticket
 
 
 def resolve(world: World, ticket: Row, outcome: str, *, refund_id: str | None = None, summary: str | None = None) -> Row:
@@ -127,7 +190,7 @@ def _return_tickets(world: World) -> None:
         created = parse(refund["created_at"]) - timedelta(hours=rng.randint(1, 40))
         status = {"pending": rng.choice(["open", "pending_customer"]), "rejected": "resolved"}.get(refund["status"], rng.choice(["resolved", "closed"]))
         ticket = make_ticket(world, order["customer_id"], "return", max(created, parse(order["created_at"]) + timedelta(days=1)),
-                             order=order, product=product, status=status)
+                             order=order, product=product, status=status, latest=parse(refund["created_at"]) - timedelta(minutes=30))
         refund["ticket_id"] = ticket["id"]
         if status in ("resolved", "closed"):
             outcome = "refund_issued" if refund["status"] in ("approved", "processed") else "no_action"
@@ -211,7 +274,8 @@ def _escalations(world: World) -> None:
     rng = world.rng
     done = [t for t in world.rows("support_tickets") if t["status"] in ("resolved", "closed")]
     live = [t for t in world.rows("support_tickets") if t["status"] in ("open", "pending_customer")]
-    for ticket in sorted(rng.sample(done, 38) + rng.sample(live, 20), key=lambda t: t["created_at"]):
+    # in the order the tickets were drawn, before any was moved after its delivery: the same draws as ever
+    for ticket in sorted(rng.sample(done, 38) + rng.sample(live, 20), key=lambda t: t.get(DRAWN_AT, t["created_at"])):
         kind = ESCALATION_FOR_TYPE[ticket["type"]]
         if ticket["type"] == "troubleshooting" and rng.random() < 0.3:
             kind = "warranty"

@@ -12,8 +12,12 @@ from mcp_server.world.generator.catalog import products_in
 from mcp_server.world.generator.commerce import order_items, place_order, settle_order
 from mcp_server.world.generator.common import EASTERN, NOW, Row, World, eastern, utc_text
 from mcp_server.world.generator.slack import SlackDrafts
-from mcp_server.world.generator.support import make_ticket, parse
+from mcp_server.world.generator.support import forget_drawn_times, make_ticket, parse
 from mcp_server.world.generator.support_text import BRAND_SPELLINGS, INJECTIONS, customer_name_for
+
+
+# What goes wrong with a product in the brand-spelling tickets, where "crashing under load" does not fit.
+BRAND_ISSUES = {"case": "has front USB ports that stopped working", "monitor": "flickers every few seconds"}
 
 
 def _customer(world: World, tier: str, index: int) -> Row:
@@ -142,7 +146,8 @@ def support_traps(world: World) -> None:
         spelled = f"{variants[0]} {product['name'][len(brand) + 1:]}"
         ticket = make_ticket(world, order["customer_id"], "troubleshooting", min(parse(order["created_at"]) + timedelta(days=9), NOW - timedelta(hours=5)),
                              order=order, product=product, status="open", subject=f"Problem with my {spelled}",
-                             body=f"My {spelled} keeps crashing under load. Is there a known issue with {variants[0]} parts?\n{world.get(order['customer_id'])['first_name']}")
+                             body=f"My {spelled} {BRAND_ISSUES.get(product['category'], 'keeps crashing under load')}. Is there a known issue with "
+                                  f"{variants[0]} parts?\n{world.get(order['customer_id'])['first_name']}")
         world.mark("brand_spelling_variant", f"{ticket['id']}:{brand}->{variants[0]}")
     # a 'double charge' that is a failed attempt followed by the real capture
     retried = [p["order_id"] for p in world.rows("payments") if p["status"] == "failed"]
@@ -180,6 +185,7 @@ def slack_traps(world: World, slack: SlackDrafts) -> None:
 def timestamp_noise(world: World) -> None:
     """Conflicting and missing times and incomplete records, none of them in money or statuses."""
     rng = world.rng
+    forget_drawn_times(world)  # the last step: Slack has been written
     tickets = [t for t in world.rows("support_tickets") if t["status"] in ("resolved", "closed")]
     for ticket in rng.sample(tickets, 4):
         ticket["updated_at"] = utc_text(parse(ticket["created_at"]) - timedelta(hours=rng.randint(2, 30)))
