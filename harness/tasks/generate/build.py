@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import random
 from collections.abc import Callable
@@ -16,14 +17,23 @@ DEFAULT_SEED = 7
 PREFIX = "tr-"
 
 
+# Modules holding families (each has FAMILIES: name -> (builder, most instances)).
+FAMILY_MODULES = (
+    "families_lookup", "families_returns", "families_orders", "families_tickets", "families_builds", "families_comms",
+    "families_kb", "families_messages", "families_process", "families_refunds", "families_workflows",
+    # world v2 (issue #10): families built on the planted trap instances and wider asks
+    "families_promos", "families_buildfix", "families_injection", "families_timing", "families_charges", "families_accounts",
+)
+
+
 def registry() -> dict[str, tuple[Family, int]]:
     """Family name -> (builder, how many instances at most)."""
-    from harness.tasks.generate import families_lookup, families_orders, families_returns, families_tickets
-    from harness.tasks.generate import families_builds, families_comms, families_kb, families_messages, families_process, families_refunds, families_workflows
-
     found: dict[str, tuple[Family, int]] = {}
-    for module in (families_lookup, families_returns, families_orders, families_tickets, families_builds, families_comms,
-                   families_kb, families_messages, families_process, families_refunds, families_workflows):
+    for name in FAMILY_MODULES:
+        module = importlib.import_module(f"harness.tasks.generate.{name}")
+        clashes = set(found) & set(module.FAMILIES)
+        if clashes:
+            raise ValueError(f"{name} redefines the families {sorted(clashes)}")
         found.update(module.FAMILIES)
     return found
 
