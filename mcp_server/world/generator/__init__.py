@@ -31,8 +31,11 @@ STEPS = (
     ("support_traps", traps.support_traps),
     ("kb", content.build_kb),
     ("slack_channels", slack.build_channels),
-    # world v2: extra trap instances for the training split, appended after everything above so that
-    # no earlier record changes (held-out tasks cite those ids)
+)
+# world v2: extra trap instances for the training split. They run after everything above, Slack and the
+# timestamp noise included, because those sample from whole tables: a record added before them would
+# reshuffle which original records they touch (held-out tasks cite those records).
+PLANTED_STEPS = (
     ("planted_commerce", planted_commerce.plant),
     ("planted_content", planted_content.plant),
 )
@@ -49,11 +52,14 @@ def build_world(seed: int = SEED) -> World:
     world.rng = random.Random(f"{seed}:slack")
     drafts = slack.build_slack(world)
     traps.slack_traps(world, drafts)
+    world.rng = random.Random(f"{seed}:noise")
+    traps.timestamp_noise(world)
+    for name, step in PLANTED_STEPS:
+        world.rng = random.Random(f"{seed}:{name}")
+        step(world)
     world.rng = random.Random(f"{seed}:planted_slack")
     planted_content.plant_slack(world, drafts)
     drafts.write()
-    world.rng = random.Random(f"{seed}:noise")
-    traps.timestamp_noise(world)
     return world
 
 

@@ -96,6 +96,8 @@ def test_saved_builds_fail_exactly_the_documented_check_and_all_others_pass(worl
     for row in world.execute("SELECT bi.build_id, bi.quantity, p.category, p.specs FROM build_items bi JOIN products p ON p.id = bi.product_id"):
         parts.setdefault(row["build_id"], []).append(({"category": row["category"], "specs": json.loads(row["specs"])}, row["quantity"]))
     for build_id, items in parts.items():
+        if int(build_id.split("-")[1]) > 150:
+            continue  # builds planted for world v2: test_world_planted_commerce.py checks them
         errors, warnings = check_build(items)
         assert errors == BROKEN_BUILDS.get(build_id, []), build_id
         assert (warnings if not errors else []) == WARNING_BUILDS.get(build_id, []), build_id
