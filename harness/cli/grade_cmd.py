@@ -1,4 +1,9 @@
-"""`corecraft grade`: grade or re-grade saved transcripts, or a session recorded by the server."""
+"""`corecraft grade`: grade or re-grade saved transcripts, or a session recorded by the server.
+
+The grader, its replay server and the judge's providers are imported where they are used: they
+bring in the MCP server and the model SDKs, most of a second that `--help` and a usage error
+should not wait for.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +12,11 @@ import asyncio
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from harness.cli.main import CliError
 from harness.errors import ConfigurationError, HarnessError
 from harness.grading.cache import JudgeCache, default_cache_dir
-from harness.grading.grader import NO_JUDGE, Grader, check_judge_choice
-from harness.grading.judge import Judge, create_judge_provider
 from harness.grading.records import (
     EXTERNAL_MODEL,
     GRADES_FILE,
@@ -22,12 +26,14 @@ from harness.grading.records import (
     records_file,
     write_jsonl,
 )
-from harness.grading.replay import real_server
 from harness.grading.results import EpisodeGrade
 from harness.jsonl import print_warning
 from harness.tasks.loader import load_suite
 from harness.transcript import EpisodeRecord
 from mcp_server.world.store import load_template
+
+if TYPE_CHECKING:
+    from harness.grading.judge import Judge
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -93,10 +99,15 @@ def _read_transcripts(path: Path) -> list[EpisodeRecord]:
 def build_judge(model: str, *, base_url: str | None, cache: JudgeCache | None) -> Judge:
     """The judge `grade --judge MODEL` grades with; `judge audit` builds its judge here too, so an
     audit tests the very judge (provider, settings, protocol) that grading uses."""
+    from harness.grading.judge import Judge, create_judge_provider
+
     return Judge(create_judge_provider(model, base_url=base_url), cache)
 
 
 async def grade_records(args: argparse.Namespace, records: list[EpisodeRecord]) -> list[EpisodeGrade]:
+    from harness.grading.grader import NO_JUDGE, Grader, check_judge_choice
+    from harness.grading.replay import real_server
+
     suite = load_suite(args.tasks_root)
     known = {pair.task.id for pair in suite}
     unknown = sorted({r.task_id for r in records} - known)

@@ -67,7 +67,8 @@ def post_options() -> Any:
     return {"headers": {RAW_RESPONSE_HEADER: "raw"}}
 
 
-ANTHROPIC_SDK = Sdk(client=anthropic.AsyncAnthropic, errors=ANTHROPIC_ERRORS, post_options=post_options)
+ANTHROPIC_SDK = Sdk(client=anthropic.AsyncAnthropic, errors=ANTHROPIC_ERRORS, post_options=post_options,
+                    http_client=anthropic.DefaultAsyncHttpxClient)
 
 
 class AnthropicProvider(HttpProvider):

@@ -4,7 +4,9 @@ and the provider base that builds the SDK client and POSTs through it."""
 
 from __future__ import annotations
 
+import functools
 import json
+import ssl
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -40,11 +42,21 @@ class SdkErrors:
 @dataclass(frozen=True)
 class Sdk:
     """What an adapter needs from its SDK: the client class, the exception classes ``exchange``
-    maps, and what the SDK's create() adds to the POST besides the body (``post_options``)."""
+    maps, what the SDK's create() adds to the POST besides the body (``post_options``), and the
+    SDK's own httpx2 client class with its defaults (limits, timeouts, redirects, keep-alive)."""
 
     client: Callable[..., Any]
     errors: SdkErrors
     post_options: Callable[[], Any]  # a fresh dict per call: the SDK keeps a reference to it
+    http_client: Callable[..., httpx2.AsyncClient] = httpx2.AsyncClient
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS settings of every HTTP client the harness makes (httpx2's defaults), built once per
+    process: building them reads the system's CA store, tens of milliseconds that each new client
+    (the provider's, the pre-flight check's) would otherwise pay again before the first episode."""
+    return httpx2.create_ssl_context()
 
 
 @dataclass(frozen=True)
@@ -180,7 +192,7 @@ class RequestBody:
         split = keys.index(history_key) if self._history_key else len(keys)
         pieces = [wire_json(k) + b":" + wire_json(merged[k]) for k in keys if k != self._history_key]
         # Record the fixed fields as the server reads them (tuples become lists, and so on).
-        fixed = json.loads(b"{" + b",".join(pieces) + b"}") if pieces else {}
+        fixed = _parse_fixed(b"{" + b",".join(pieces) + b"}") if pieces else {}
         self._head = {k: fixed[k] for k in keys[:split]}
         self._tail = {k: fixed[k] for k in keys[split + 1:]} if self._history_key else {}
         head, tail = pieces[:split], pieces[split:]
@@ -203,6 +215,15 @@ class RequestBody:
         sent.extend((item, wire_json(item)) for item in history[same:])
         body = self._open + b",".join([piece for _, piece in sent]) + self._close
         return body, {**self._head, self._history_key: list(history), **self._tail}
+
+
+@functools.lru_cache(maxsize=8)
+def _parse_fixed(body: bytes) -> dict[str, Any]:
+    """The fixed fields as the server reads them. Every conversation of a run sends the same ~50 KB
+    of tools, so it is parsed once, not once per episode; the result is shared and never mutated
+    (requests are recorded as new dicts around it)."""
+    parsed: dict[str, Any] = json.loads(body)
+    return parsed
 
 
 _HISTORY = object()  # where the history goes among the fields
@@ -340,6 +361,8 @@ class HttpProvider(ProviderBase):
         self.check_settings(settings)
         super().__init__(name, settings, base_url=base_url)
         self.policy = policy_for(settings, sleep)
+        if http_client is None:  # the client the SDK would build, with the shared TLS settings
+            http_client = self.sdk.http_client(verify=tls_context())
         # Explicit timeout: also stops the anthropic SDK refusing large max_tokens without streaming.
         self._client = self.sdk.client(
             api_key=api_key,

@@ -79,7 +79,8 @@ def post_options() -> Any:
     return {"headers": {RAW_RESPONSE_HEADER: "true"}, "security": {"bearer_auth": True}}
 
 
-OPENAI_SDK = Sdk(client=openai.AsyncOpenAI, errors=OPENAI_ERRORS, post_options=post_options)
+OPENAI_SDK = Sdk(client=openai.AsyncOpenAI, errors=OPENAI_ERRORS, post_options=post_options,
+                 http_client=openai.DefaultAsyncHttpxClient)
 
 
 class OpenAIChatProvider(HttpProvider):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import httpx2
 
 from harness.errors import ConfigurationError
+from harness.providers.common import tls_context
 
 PREFLIGHT_TIMEOUT_S = 5.0
 
@@ -32,7 +33,7 @@ async def check_server(
     """GET ``<base_url>/models``; ConfigurationError naming the URL when nothing answers in time."""
     url = base_url.rstrip("/") + "/models"
     try:
-        async with httpx2.AsyncClient(timeout=timeout_s, transport=transport) as client:
+        async with httpx2.AsyncClient(timeout=timeout_s, transport=transport, verify=tls_context()) as client:
             response = await client.get(url)
     except httpx2.TimeoutException as exc:
         raise ConfigurationError(

@@ -13,7 +13,7 @@ from typing import Any
 import httpx2
 import pytest
 
-import harness.cli.grade_cmd as grade_cmd
+import harness.grading.judge as judge_module
 from harness.cli.main import main
 from harness.grading.judge import create_judge_provider
 from harness.grading.judge_audit.labelled import labelled_set
@@ -62,7 +62,7 @@ def stub(monkeypatch: pytest.MonkeyPatch) -> Callable[[Answer], StubJudge]:
             client = httpx2.AsyncClient(transport=httpx2.MockTransport(judge))
             return create_judge_provider(model, http_client=client, **kwargs)
 
-        monkeypatch.setattr(grade_cmd, "create_judge_provider", provider)
+        monkeypatch.setattr(judge_module, "create_judge_provider", provider)
         return judge
 
     return install

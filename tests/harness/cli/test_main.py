@@ -96,3 +96,15 @@ def test_a_named_subcommand_imports_only_its_own_module_and_help_lists_them_all(
     assert commands(["report", "runs/x"]) == {"report"}
     everything = {name.removesuffix("_cmd") for name in SUBCOMMAND_MODULES}
     assert commands([]) == commands(["--help"]) == commands(["reprot"]) == everything
+
+
+def test_the_grade_command_parses_its_arguments_without_loading_the_grader_the_server_or_the_sdks() -> None:
+    # The grader brings in the MCP server and the judge's SDKs (most of a second): `grade --help`
+    # and a usage error must not wait for them; grading itself imports them when it starts.
+    probe = (
+        "import sys; from harness.cli.main import build_parser; "
+        "build_parser(['grade', 'runs/x', '--judge', 'none']).parse_args(['grade', 'runs/x', '--judge', 'none']); "
+        "print(*(name in sys.modules for name in ('harness.grading.grader', 'mcp', 'openai', 'anthropic')))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["False", "False", "False", "False"]

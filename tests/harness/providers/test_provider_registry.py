@@ -187,3 +187,21 @@ def test_choosing_a_provider_imports_only_its_own_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60)
     assert out.stdout.split() == ["False", "True"]
+
+
+@pytest.mark.parametrize(
+    ("model", "base_url", "sdk"),
+    [("openai-compatible/glm-4.6", "http://127.0.0.1:9/v1", "openai"), ("anthropic/claude-opus-4-6", None, "anthropic")],
+)
+async def test_a_provider_built_without_a_client_uses_its_sdks_default_client_and_closes_it(
+    model: str, base_url: str | None, sdk: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-test")
+    provider = create_provider(model, None, base_url=base_url)
+    http_client = provider._client._client  # type: ignore[attr-defined]
+    # The SDK's own client class: its connection limits, timeouts and redirect handling.
+    assert isinstance(http_client, importlib.import_module(sdk).DefaultAsyncHttpxClient)
+    await provider.aclose()
+    assert http_client.is_closed
