@@ -10,6 +10,8 @@ from mcp import Client
 from recorded_runs import recorded
 
 import harness.cli.grade_cmd as grade_cmd
+import harness.grading.judge as judge_module
+import harness.grading.replay as replay_module
 from harness.cli.main import main
 from harness.grading.records import read_grades, read_records, write_jsonl
 from mcp_server.audit import META_EPISODE_KEY
@@ -23,7 +25,7 @@ TIER_REPLY = "Hi Bram, you are Platinum: 15% off."
 def fixture_world(monkeypatch: pytest.MonkeyPatch) -> None:
     """Grade against the fixture world, replaying on the fixture server."""
     monkeypatch.setattr(grade_cmd, "load_template", fixture_template)
-    monkeypatch.setattr(grade_cmd, "real_server", fixture_server)
+    monkeypatch.setattr(replay_module, "real_server", fixture_server)  # grade imports it when it grades
 
 
 @pytest.fixture
@@ -86,7 +88,7 @@ def test_regrading_with_a_judge_rewrites_the_grades_and_reuses_the_cache(
         provider.prompts = prompts
         return provider
 
-    monkeypatch.setattr(grade_cmd, "create_judge_provider", judge_provider)
+    monkeypatch.setattr(judge_module, "create_judge_provider", judge_provider)
     grade(run_dir, "--judge", "none")
     cache = ["--cache", str(tmp_path / "judge-cache")]
     assert grade(run_dir, "--judge", "anthropic/judge-model", *cache) == 0
