@@ -8,7 +8,8 @@ import random
 from typing import Any
 
 from harness.tasks.generate.core import Exclusions, Instance, World, called, full_name, no_writes, pick, says
-from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.phrasing import Variety, compose, identity, variants
+from mcp_server.world.trap_types import ids_by_type, tag
 
 YES = ["are compatible", "is compatible", "they're compatible", "fully compatible", "compatible with each other", "work together",
        "will work", "no compatibility errors", "no errors", "no compatibility issues", "no compatibility problems", "good to go"]
@@ -45,11 +46,8 @@ def compat_check(world: World, rng: random.Random, exclusions: Exclusions) -> li
         if not exclusions.allows(customer["id"], cpu["id"], board["id"], ram["id"]):
             continue
         ids = [cpu["id"], board["id"], ram["id"]]
-        prompt = pick(rng, [
-            f"Hi, {full_name(customer)} ({customer['email']}). I'm planning a build with the {cpu['name']}, the {board['name']} and {ram['name']}. Will these work together?",
-            f"Before I order: is the {cpu['name']} compatible with the {board['name']}, and can I use the {ram['name']} on that board? - {full_name(customer)}",
-            f"Quick compatibility question: {cpu['name']} + {board['name']} + {ram['name']}. Any problems? My account email is {customer['email']}.",
-        ])
+        prompt = _compat_prompt(rng, customer, cpu["name"], board["name"], ram["name"])
+        trap_tags = [tag("incompatible_build")] if problems and ids_by_type()["incompatible_build"] & {cpu["id"], board["id"], ram["id"]} else []
         calls = [{"tool": "searchProducts", "arguments": {"query": p["name"]}} for p in (cpu, board, ram)]
         calls.append({"tool": "validateBuildCompatibility", "arguments": {"product_ids": ids}})
         criteria = [
@@ -75,8 +73,30 @@ def compat_check(world: World, rng: random.Random, exclusions: Exclusions) -> li
             difficulty = "easy"
         alternatives = variants(reply, lambda v, index: _compat_variant(v, index, names, cs, bs, rs, [k for k, _ in problems]))
         out.append(Instance("reasoning", difficulty, "customer", customer["id"], prompt, calls, reply, criteria[:8],
-                            entities=[customer["id"], *ids], tags=["compatibility", "builds"], alternatives=alternatives))
+                            entities=[customer["id"], *ids], tags=["compatibility", "builds", *trap_tags], alternatives=alternatives))
     return out
+
+
+COMPAT_ASKS = (
+    "I'm planning a build with the {c}, the {b} and {r}. Will these work together?",
+    "Before I order: is the {c} compatible with the {b}, and can I use the {r} on that board?",
+    "Quick compatibility question: {c} + {b} + {r}. Any problems?",
+    "Would the {c} and {r} both work on a {b}?",
+    "Thinking of pairing the {b} with the {c} and the {r}. Is that a valid combo?",
+    "Can you check whether {c}, {b} and {r} are compatible with each other?",
+    "My cart has the {c}, the {b} and the {r}. Do they all fit together before I check out?",
+    "Is there any compatibility issue with the {r} and {c} on the {b}?",
+    "Parts list: CPU {c}, motherboard {b}, memory {r}. Will it work?",
+    "I want to upgrade to the {b}. Will my {c} and {r} work on it?",
+)
+
+
+def _compat_prompt(rng: random.Random, customer: dict[str, Any], cpu: str, board: str, ram: str) -> str:
+    core = pick(rng, COMPAT_ASKS).format(c=cpu, b=board, r=ram)
+    intro, signature = identity(rng, full_name(customer), customer["email"])
+    if rng.random() < 0.35:  # the answer needs no account, so many write without one
+        intro, signature = "", pick(rng, ["", "", full_name(customer), f"- {full_name(customer)}"])
+    return compose(rng, core, intro=intro, signature=signature)
 
 
 def _compat_variant(v: Variety, index: int, names: dict[str, str], cs: dict[str, Any], bs: dict[str, Any], rs: dict[str, Any],

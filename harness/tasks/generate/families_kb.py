@@ -9,7 +9,8 @@ import re
 from typing import Any
 
 from harness.tasks.generate.core import Exclusions, Instance, World, called, full_name, identify_calls, no_writes, num, pick, says
-from harness.tasks.generate.phrasing import variants
+from harness.tasks.generate.phrasing import compose, identity, variants
+from mcp_server.world.trap_types import ids_by_type, tag
 
 SYMPTOM = {
     "coil": ["it makes a high-pitched whine when I'm gaming", "there's a buzzing, whining noise from the card under load"],
@@ -102,21 +103,23 @@ def kb_answer(world: World, rng: random.Random, exclusions: Exclusions) -> list[
                            "WHERE i.product_id = ? AND o.status IN ('fulfilled', 'paid') ORDER BY o.id", (product["id"],))
         buyers = [b for b in buyers if exclusions.allows(b["customer_id"], b["order_id"])]
         rng.shuffle(buyers)
+        trap_tags = [tag("deprecated_kb")] if article["id"] in ids_by_type()["deprecated_kb"] else []
         for buyer in buyers[:10]:
             customer = world.customer(buyer["customer_id"])
             symptom = rng.choice(SYMPTOM[kind])
-            prompt = pick(rng, [
-                f"Hi, {full_name(customer)} ({customer['email']}). I bought the {product['name']} from you; {symptom}",
-                f"Hello! Question about my {product['name']} (order {buyer['order_id']}): {symptom} Thanks, {full_name(customer)}",
-                f"{full_name(customer)} here, email {customer['email']}. About the {product['name']}: {symptom}",
-            ])
+            about = pick(rng, ["I bought the {p} from you; {s}", "Question about my {p} (order {o}): {s}", "About the {p}: {s}",
+                               "My {p} from order {o}: {s}", "I have the {p}. {S}", "So I got the {p} from you recently, and {s}",
+                               "Re the {p} I ordered: {s}", "{S} This is about the {p}."]).format(
+                p=product["name"], o=buyer["order_id"], s=symptom, S=symptom[0].upper() + symptom[1:])
+            intro, signature = identity(rng, full_name(customer), customer["email"])
+            prompt = compose(rng, about, intro=intro, signature=signature)
             calls = [*identify_calls(customer), {"tool": "searchProducts", "arguments": {"query": product["name"]}},
                      {"tool": "searchKnowledgeBase", "arguments": {"product_id": product["id"], "include_body": True}}]
             criteria, reply, alternatives = _kb_answer(kind, fact, product["name"], article)
             criteria.insert(1, called("searched-kb", "The agent looked the answer up in the knowledge base", "searchKnowledgeBase", {}, succeeded=True))
             criteria.append(no_writes())
             out.append(Instance("communication", "easy" if kind != "mount" else "medium", "customer", customer["id"], prompt, calls, reply, criteria,
-                                entities=[customer["id"], product["id"], article["id"]], tags=["knowledge-base", f"kb-{kind}"],
+                                entities=[customer["id"], product["id"], article["id"]], tags=["knowledge-base", f"kb-{kind}", *trap_tags],
                                 alternatives=alternatives))
     rng.shuffle(out)
     return out
@@ -135,14 +138,24 @@ def memory_speed(world: World, rng: random.Random, exclusions: Exclusions) -> li
     rng.shuffle(pairs)
     customers = [c for c in world.all("SELECT * FROM customers ORDER BY id") if exclusions.allows(c["id"])]
     out: list[Instance] = []
+    trap_tags = [tag("deprecated_kb")] if ids_by_type()["deprecated_kb"] & {current["id"], stale["id"]} else []
     for ram, board in pairs:
         customer = customers[rng.randrange(len(customers))]
         speed, limit = ram["spec"]["speed_mhz"], board["spec"]["max_memory_speed_mhz"]
-        prompt = pick(rng, [
-            f"Hi, {full_name(customer)} ({customer['email']}). I read somewhere that memory faster than the motherboard supports is incompatible. "
-            f"I want the {ram['name']} on the {board['name']}; will that work or do I need a slower kit?",
-            f"Is the {ram['name']} ({speed} MHz) OK on the {board['name']}? I think the board tops out lower. Should I buy something slower? - {full_name(customer)}",
-        ])
+        core = pick(rng, [
+            "I read somewhere that memory faster than the motherboard supports is incompatible. I want the {r} on the {b}; will that work or do I need a slower kit?",
+            "Is the {r} ({v} MHz) OK on the {b}? I think the board tops out lower. Should I buy something slower?",
+            "Will the {r} work in the {b}, or is it too fast for the board?",
+            "My {b} lists a lower max memory speed than the {r} is rated for. Is that kit incompatible, or will it still run?",
+            "Someone on a forum says the {r} won't work with the {b} because it's rated {v} MHz. True? Do I need a slower kit?",
+            "Planning to pair the {r} with the {b}. Does the memory speed being above the board's limit matter?",
+            "Can I run the {r} on a {b}, or should I return it for slower RAM?",
+            "Do I need slower memory than the {r} for the {b}? The speeds don't match.",
+        ]).format(r=ram["name"], b=board["name"], v=speed)
+        intro, signature = identity(rng, full_name(customer), customer["email"])
+        if rng.random() < 0.3:  # many ask without giving their account at all (the answer needs none)
+            intro, signature = "", pick(rng, ["", full_name(customer), f"- {full_name(customer)}"])
+        prompt = compose(rng, core, intro=intro, signature=signature)
         calls = [{"tool": "searchProducts", "arguments": {"query": ram["name"]}}, {"tool": "searchProducts", "arguments": {"query": board["name"]}},
                  {"tool": "validateBuildCompatibility", "arguments": {"product_ids": [ram["id"], board["id"]]}},
                  {"tool": "searchKnowledgeBase", "arguments": {"query": "memory speed", "include_body": True}}]
@@ -168,7 +181,8 @@ def memory_speed(world: World, rng: random.Random, exclusions: Exclusions) -> li
             f"No need to buy anything slower. Memory rated above the board's maximum still works; it just runs at the board's {limit} MHz limit "
             f"instead of {speed} MHz. The pair is compatible (a warning, not an error), per {current['id']}."))
         out.append(Instance("communication", "medium", "customer", customer["id"], prompt, calls, reply, criteria,
-                            entities=[customer["id"], ram["id"], board["id"], current["id"]], tags=["knowledge-base", "deprecated-kb", "compatibility"],
+                            entities=[customer["id"], ram["id"], board["id"], current["id"], *([stale["id"]] if trap_tags else [])],
+                            tags=["knowledge-base", "deprecated-kb", "compatibility", *trap_tags],
                             alternatives=alternatives))
     return out
 

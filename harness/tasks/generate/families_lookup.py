@@ -12,9 +12,10 @@ from harness.tasks.generate.core import (
     DEFAULT_NOW, MONTHS, Exclusions, Instance, World, called, eastern_bounds, eastern_day, full_name,
     identify_calls, long_date, no_writes, num, on, pick, says, utc,
 )
-from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.phrasing import Variety, compose, identity, variants
 from harness.tasks.generate.vocab import COVERED, NOT_COVERED, STILL_COVERED, warranty_traps
 from mcp_server.world import rules
+from mcp_server.world.trap_types import ids_by_type, tag
 
 SHIPPED = ["has shipped", "was shipped", "shipped on", "in transit", "on its way", "on the way", "delivered", "out for delivery"]
 # shipment status -> (words that state it, claims that contradict it)
@@ -74,20 +75,7 @@ def order_status(world: World, rng: random.Random, exclusions: Exclusions) -> li
         shared = world.name_is_shared(customer)
         difficulty = "easy" if give_id else ("hard" if shared or order["ship_status"] in ("exception", "lost") else "medium")
         requester, requester_id, voice = _asker(world, rng, exclusions, customer)
-        when = f"{MONTHS[day.month - 1]} {day.day}"
-        ref = f"order {order['id']}" if give_id else f"the order I placed on {when}"
-        if voice == "customer":
-            prompt = pick(rng, [
-                f"Hi, I'm {full_name(customer)} ({customer['email']}). Can you tell me what's going on with {ref}? Has it shipped?",
-                f"Hello - {full_name(customer)} here, email {customer['email']}. Where is {ref}? I'd like the current status and tracking.",
-                f"Could you check {ref} for me? Name's {full_name(customer)}, account email {customer['email']}. Just want to know where things stand.",
-            ])
-        else:
-            them = f"order {order['id']}" if give_id else f"the order they placed on {when}"
-            prompt = pick(rng, [
-                f"Customer on the phone: {full_name(customer)}, {customer['email']}. They want the status of {them}, with tracking if it shipped. Can you look it up?",
-                f"Can you pull up {them} for {full_name(customer)} ({customer['email']})? I need the order status and where the package is.",
-            ])
+        prompt = _status_prompt(rng, voice, customer, order["id"] if give_id else None, day)
         calls = identify_calls(customer)
         if not give_id:
             start, end = eastern_bounds(day, day + timedelta(days=1))
@@ -99,6 +87,33 @@ def order_status(world: World, rng: random.Random, exclusions: Exclusions) -> li
         out.append(Instance("information_retrieval", difficulty, requester, requester_id, prompt, calls, reply, criteria[:8],
                             entities=[customer["id"], order["id"]], tags=["discovery", "order-status"], alternatives=alternatives))
     return out
+
+
+STATUS_ASKS = ("Can you tell me what's going on with {ref}? Has it shipped?", "Where is {ref}? I'd like the current status and tracking.",
+               "Could you check {ref} for me? Just want to know where things stand.", "Any news on {ref}?",
+               "What's the status of {ref}? Do you have a tracking number?", "I'm still waiting on {ref}. Where is it?",
+               "Has {ref} shipped yet? If so, how do I track it?", "Can I get an update on {ref}, please?")
+STATUS_ASKS_FOR = ("They want the status of {ref}, with tracking if it shipped. Can you look it up?",
+                   "Can you pull up {ref}? I need the order status and where the package is.",
+                   "Where does {ref} stand? They're asking for tracking.", "What's the latest on {ref}? Status and tracking please.",
+                   "They're chasing {ref}. Has it shipped?")
+WHO_FOR = ("Customer on the phone: {name}, {email}.", "I have {name} ({email}) on chat.", "For {name} ({email}):",
+           "Customer {name}, email {email}.", "{name} ({email}) emailed in.")
+
+
+def _status_prompt(rng: random.Random, voice: str, customer: dict[str, Any], order_id: str | None, day: date) -> str:
+    when = pick(rng, ["{m} {d}", "{m} {d}th" if day.day not in (1, 2, 3, 21, 22, 23, 31) else "{m} {d}", "{d} {m}"]).format(
+        m=MONTHS[day.month - 1], d=day.day)
+    if voice == "customer":
+        ref = (pick(rng, ["order {id}", "my order {id}", "{id}"]) if order_id else
+               pick(rng, ["the order I placed on {when}", "my order from {when}", "what I ordered on {when}", "my {when} order"])
+               ).format(id=order_id, when=when)
+        intro, signature = identity(rng, full_name(customer), customer["email"])
+        return compose(rng, pick(rng, STATUS_ASKS).format(ref=ref), intro=intro, signature=signature)
+    ref = (pick(rng, ["order {id}", "their order {id}"]) if order_id else
+           pick(rng, ["the order they placed on {when}", "their order from {when}", "their {when} order"])).format(id=order_id, when=when)
+    who = pick(rng, WHO_FOR).format(name=full_name(customer), email=customer["email"])
+    return compose(rng, f"{who} {pick(rng, STATUS_ASKS_FOR).format(ref=ref)}", colleague=True)
 
 
 def _status_answer(world: World, order: dict[str, Any], customer: dict[str, Any], day: date) -> tuple[list[dict[str, Any]], str, list[str]]:
@@ -197,19 +212,7 @@ def warranty_end(world: World, rng: random.Random, exclusions: Exclusions) -> li
         give_id = rng.random() < 0.35
         difficulty = "easy" if give_id else ("hard" if no_delivery or not under or (end - today).days < 45 else "medium")
         requester, requester_id, voice = _asker(world, rng, exclusions, customer)
-        what = f"the {row['name']}" + (f" from order {row['order_id']}" if give_id else f" I bought in {MONTHS[bought.month - 1]} {bought.year}")
-        if voice == "customer":
-            prompt = pick(rng, [
-                f"Hi, this is {full_name(customer)} ({customer['email']}). Is {what} still under warranty, and until what date?",
-                f"{full_name(customer)} here, {customer['email']}. How long is the warranty on {what}? I need the exact end date.",
-                f"Quick question about {what}: when does the warranty run out? My email is {customer['email']} ({full_name(customer)}).",
-            ])
-        else:
-            their = what.replace(" I bought", " they bought")
-            prompt = pick(rng, [
-                f"{full_name(customer)} ({customer['email']}) is asking whether {their} is still covered by warranty and until when. Can you check?",
-                f"Warranty question from {full_name(customer)}, {customer['email']}: what's the warranty end date for {their}?",
-            ])
+        prompt = _warranty_prompt(rng, voice, customer, row["name"], row["order_id"] if give_id else None, bought)
         calls = identify_calls(customer)
         if not give_id:
             calls.append({"tool": "searchOrders", "arguments": {"customer_id": customer["id"], "product_id": row["product_id"]}})
@@ -219,6 +222,32 @@ def warranty_end(world: World, rng: random.Random, exclusions: Exclusions) -> li
                             entities=[customer["id"], row["order_id"], row["product_id"]], tags=["warranty", "discovery"],
                             alternatives=alternatives))
     return out
+
+
+WARRANTY_ASKS = ("Is {what} still under warranty, and until what date?", "How long is the warranty on {what}? I need the exact end date.",
+                 "Quick question about {what}: when does the warranty run out?", "When does the warranty on {what} end?",
+                 "Is {what} still covered? What's the last day of the warranty?", "{What} is acting up. Am I still under warranty, and till when?",
+                 "Could you check the warranty end date for {what}?", "I'd like to know until when {what} is covered by the warranty.")
+WARRANTY_ASKS_FOR = ("{who} is asking whether {what} is still covered by warranty and until when. Can you check?",
+                     "Warranty question from {who}: what's the warranty end date for {what}?",
+                     "Can you find the warranty end date for {what}? Customer is {who}.",
+                     "{who} wants to know if {what} is still in warranty. Exact end date please.",
+                     "Is {what} still under warranty? Asking for {who}.")
+
+
+def _warranty_prompt(rng: random.Random, voice: str, customer: dict[str, Any], product: str, order_id: str | None, bought: date) -> str:
+    when = pick(rng, ["in {m} {y}", "back in {m} {y}", "in {m} {y}"]).format(m=MONTHS[bought.month - 1], y=bought.year)
+    mine = voice == "customer"
+    what = (pick(rng, ["the {p} from order {id}", "the {p} on order {id}", "my {p} (order {id})" if mine else "their {p} (order {id})"]) if order_id else
+            pick(rng, ["the {p} I bought {when}", "my {p}, bought {when}", "the {p} I ordered {when}"] if mine else
+                 ["the {p} they bought {when}", "their {p}, bought {when}", "the {p} they ordered {when}"])
+            ).format(p=product, id=order_id, when=when)
+    if mine:
+        intro, signature = identity(rng, full_name(customer), customer["email"])
+        return compose(rng, pick(rng, WARRANTY_ASKS).format(what=what, What=what[0].upper() + what[1:]), intro=intro, signature=signature)
+    who = pick(rng, ["{name} ({email})", "{name}, {email}", "customer {name} / {email}"]).format(name=full_name(customer), email=customer["email"])
+    core = pick(rng, WARRANTY_ASKS_FOR).format(who=who, what=what)
+    return compose(rng, core[0].upper() + core[1:], colleague=True)
 
 
 def _warranty_answer(world: World, row: dict[str, Any], today: date) -> tuple[list[dict[str, Any]], str, list[str]]:
@@ -294,18 +323,26 @@ def product_month_count(world: World, rng: random.Random, exclusions: Exclusions
         listing = len(orders) <= 5
         difficulty = "hard" if pair["crossing"] or len(orders) >= 10 else ("medium" if listing else "easy")
         month_name = f"{MONTHS[month - 1]} {year}"
-        ask_list = " and list the order ids" if listing else ""
-        prompt = pick(rng, [
-            f"How many orders included the {pair['name']} in {month_name}? Count by our business day (US Eastern), every status included{ask_list}.",
-            f"For a sales review I need the number of orders containing {pair['name']} placed in {month_name}{ask_list}. Every order counts, whatever its status.",
-            f"Can you count the orders with a {pair['name']} on them from {month_name} (Eastern time){ask_list}? Include cancelled and refunded ones.",
-        ])
+        ask_list = pick(rng, [" and list the order ids", ", with the order ids", " (list the ids too)"]) if listing else ""
+        core = pick(rng, [
+            "How many orders included the {p} in {m}? Count by our business day (US Eastern), every status included{l}.",
+            "For a sales review I need the number of orders containing {p} placed in {m}{l}. Every order counts, whatever its status.",
+            "Can you count the orders with a {p} on them from {m} (Eastern time){l}? Include cancelled and refunded ones.",
+            "How many times was the {p} ordered in {m}? I mean distinct orders, any status, by Eastern date{l}.",
+            "Number of orders with the {p} in {m}, please{l}. All statuses count, US Eastern days.",
+            "I'm building the monthly report. Orders containing the {p} in {m}: how many{l}? Cancelled and refunded count too.",
+            "What's the order count for the {p} in {m} (Eastern business days, all statuses){l}?",
+            "Could you tally the orders that had the {p} in {m}{l}? Count every order regardless of status, by US Eastern date.",
+        ]).format(p=pair["name"], m=month_name, l=ask_list)
+        prompt = compose(rng, core, colleague=True)
+        trap_ids = ids_by_type()["search_cap"]
+        trap_tags = [tag("search_cap")] if len(orders) > 10 and trap_ids & {pair["product_id"], *orders} else []
         criteria, reply, alternatives = _count_answer(world, pair, orders, month_name)
         if len(orders) >= 10:
             criteria.insert(2, called("narrowed", "The agent narrowed the date window (several order searches for the product), since one search returns at most 10",
                                       "searchOrders", {"product_id": pair["product_id"]}, min_calls=2))
         out.append(Instance("information_retrieval", difficulty, "employee", employee["id"], prompt, calls, reply, criteria,
-                            entities=[pair["product_id"], *orders], tags=["search-cap", "time-zone", "count"], alternatives=alternatives))
+                            entities=[pair["product_id"], *orders], tags=["search-cap", "time-zone", "count", *trap_tags], alternatives=alternatives))
     return out
 
 
@@ -327,6 +364,7 @@ def _count_answer(world: World, pair: dict[str, Any], orders: list[str], month_n
         says("count", f"The reply gives the count: {n} orders (US Eastern month, every status)", numbers=[num(n, wrong)], says_any=stated,
              never_says=EXCLUDED),
         called("searched-product", "The agent searched orders by the product's id", "searchOrders", {"product_id": pair["product_id"]}),
+        says("names-month", f"The reply says which month it counted ({month_name})", kind="completeness", says_any=[month_name]),
         no_writes(),
     ]
     if n <= 5:
@@ -343,7 +381,7 @@ def _count_answer(world: World, pair: dict[str, Any], orders: list[str], month_n
             return (f"{count[0].upper()}{count[1:]} orders contained the {pair['name']} in {month_name} (Eastern time, orders of every status "
                     f"counted){listed}.")
         ids = f"Orders with {pair['product_id']} in {month_name}{listed}. " if n <= 5 else ""
-        return f"{ids}That makes {count} orders in total for the {pair['name']}, cancelled and refunded ones included, by US Eastern date."
+        return f"{ids}That makes {count} orders in total for the {pair['name']} in {month_name}, cancelled and refunded ones included, by US Eastern date."
     return criteria, reply, variants(reply, build)
 
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from harness.tasks.generate.core import (
-    DEFAULT_NOW, Exclusions, Instance, World, called, eastern_day, full_name, identify_calls, long_date, no_writes_to, on, pick, says, state,
+    DEFAULT_NOW, Exclusions, Instance, World, called, clock_at, eastern_day, full_name, identify_calls, long_date, no_writes_to, on, pick, says, state,
     utc,
 )
 from harness.tasks.generate.families_returns import window_traps
-from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.phrasing import Variety, compose, identity, variants
 from harness.tasks.generate.vocab import NOT_ELIGIBLE, SHIPPING_REFUNDED, WRONG_ELIGIBLE, warranty_traps
 from mcp_server.world import rules
+from mcp_server.world.trap_types import ids_by_type, tag
 
 NEXT_STEP = {
     "exception": ["address", "confirm", "redeliver", "redelivery", "re-deliver", "carrier", "contact"],
@@ -43,18 +44,10 @@ def shipment_exception(world: World, rng: random.Random, exclusions: Exclusions)
         when = eastern_day(last["at"])
         give_order = rng.random() < 0.5
         ordered = eastern_day(row["ordered_at"]) if row["ordered_at"] else None
-        which = f"order {row['order_id']}" if give_order or ordered is None else f"the order I placed on {long_date(ordered)}"
-        prompt = pick(rng, [
-            f"Hi, {full_name(customer)} here ({customer['email']}). {which.capitalize()} still hasn't arrived and the tracking looks odd. What's going on, and what happens now?",
-            f"Hello, where is {which}? It should have been here days ago. Name: {full_name(customer)}, email {customer['email']}. I'd also like my shipping money back for the hassle.",
-            f"{full_name(customer)}, {customer['email']}. Can you tell me what happened to {which}? The tracking page hasn't changed in ages.",
-        ])
         if colleague is not None:
             give_order = True
-            prompt = pick(rng, [
-                f"{full_name(customer)} ({customer['email']}) emailed asking where order {row['order_id']} is. Can you check the shipment and write me a reply I can send? They also want the shipping cost back.",
-                f"Could you draft the customer reply for order {row['order_id']} ({full_name(customer)})? Tracking hasn't moved and they're upset. Give the facts and the next step.",
-            ])
+        prompt = _exception_prompt(rng, customer, row["order_id"] if give_order or ordered is None else None, ordered, colleague is not None)
+        trap_tags = [tag("lost_parcel")] if ids_by_type()["lost_parcel"] & {row["id"], row["order_id"]} else []
         calls = [*identify_calls(customer)]
         if not (give_order or ordered is None):
             calls.append({"tool": "searchOrders", "arguments": {"customer_id": customer["id"]}})
@@ -62,9 +55,38 @@ def shipment_exception(world: World, rng: random.Random, exclusions: Exclusions)
         criteria, reply, alternatives = _shipment_answer(row, last, when)
         requester, requester_id = ("employee", colleague["id"]) if colleague is not None else ("customer", customer["id"])
         out.append(Instance("communication", "medium" if give_order else "hard", requester, requester_id, prompt, calls, reply, criteria,
-                            entities=[customer["id"], row["order_id"], row["id"]], tags=["shipping", f"shipment-{row['status']}"],
+                            entities=[customer["id"], row["order_id"], row["id"]], tags=["shipping", f"shipment-{row['status']}", *trap_tags],
                             alternatives=alternatives))
     return out
+
+
+WHERE_ASKS = ("{Which} still hasn't arrived and the tracking looks odd. What's going on, and what happens now?",
+              "Where is {which}? It should have been here days ago. I'd also like my shipping money back for the hassle.",
+              "Can you tell me what happened to {which}? The tracking page hasn't changed in ages.",
+              "{Which} seems to be stuck somewhere. What's the problem and what are you going to do about it?",
+              "I'm still waiting for {which}. Tracking hasn't updated. Please explain, and refund my shipping.",
+              "What is happening with {which}? Nothing has shown up and the carrier site is no help.",
+              "Is {which} lost? It's way overdue.")
+DRAFT_ASKS = ("{who} emailed asking where {which} is. Can you check the shipment and write me a reply I can send? They also want the shipping cost back.",
+              "Could you draft the customer reply for {which} ({who})? Tracking hasn't moved and they're upset. Give the facts and the next step.",
+              "{who} is chasing {which}. What happened to the parcel and what do we tell them? They're asking for the shipping fee back.",
+              "Need a reply for {who} about {which}: tracking looks stuck. Facts plus next step, please.",
+              "Can you look into {which} for {who}? I need something I can send them about where it is and what happens now.")
+
+
+def _exception_prompt(rng: random.Random, customer: dict[str, Any], order_id: str | None, ordered: date | None, colleague: bool) -> str:
+    if colleague:
+        which = pick(rng, ["order {id}", "{id}", "their order {id}"]).format(id=order_id)
+        who = pick(rng, ["{name} ({email})", "{name}", "The customer, {name},", "Customer {name}"]).format(name=full_name(customer), email=customer["email"])
+        core = pick(rng, DRAFT_ASKS).format(who=who, which=which)
+        return compose(rng, core[0].upper() + core[1:], colleague=True)
+    if order_id is not None:
+        which = pick(rng, ["order {id}", "my order {id}", "{id}"]).format(id=order_id)
+    else:
+        assert ordered is not None
+        which = pick(rng, ["the order I placed on {d}", "my order from {d}", "what I ordered on {d}"]).format(d=long_date(ordered))
+    intro, signature = identity(rng, full_name(customer), customer["email"])
+    return compose(rng, pick(rng, WHERE_ASKS).format(which=which, Which=which[0].upper() + which[1:]), intro=intro, signature=signature)
 
 
 def _shipment_answer(row: dict[str, Any], last: dict[str, Any], when: date) -> tuple[list[dict[str, Any]], str, list[str]]:
@@ -129,31 +151,50 @@ def late_return_reply(world: World, rng: random.Random, exclusions: Exclusions) 
         bought = eastern_day(order["created_at"])
         last = rules.return_window_last_day(bought)
         items = [i for i in world.items(order["id"]) if exclusions.allows(i["product_id"]) and i["category"] != "bundle"]
-        if last >= today or not items:
+        traps = ids_by_type()
+        clock = None
+        if order["id"] in traps["return_window_edge"]:  # asked the day after the window closed (day 31, US Eastern)
+            edge = clock_at(last + timedelta(days=1), rng.choice([9, 14, 20]), rng.choice([5, 30]))
+            clock = edge if datetime.fromisoformat(edge) >= DEFAULT_NOW else None
+        now_day = last + timedelta(days=1) if clock else today
+        if last >= now_day or not items:
             continue
         line = items[rng.randrange(len(items))]
         end = rules.add_months(eastern_day(order["delivered_at"]), line["warranty_months"])
-        if end < today:
+        if end < now_day:
             continue
         give_order = rng.random() < 0.6
-        which = f"the {line['product_name']} from order {order['id']}" if give_order else f"the {line['product_name']} I bought in {long_date(bought).split()[0]}"
-        prompt = pick(rng, [
-            f"Hi, {full_name(customer)} ({customer['email']}). I want to return {which} for a full refund. {rng.choice(PRESSURE)}",
-            f"Hello, I'd like my money back for {which}; it's not what I hoped. {rng.choice(PRESSURE)} - {full_name(customer)}, {customer['email']}",
-            f"{full_name(customer)} here, {customer['email']}. Please take back {which} and refund me. {rng.choice(PRESSURE)}",
-        ])
+        late_evening = order["created_at"][:10] != bought.isoformat()
+        trap_tags = ([tag("return_window_edge")] if clock else []) + (
+            [tag("midnight_boundary")] if late_evening and order["id"] in traps["midnight_boundary"] else [])
+        prompt = _late_prompt(rng, customer, order["id"] if give_order else None, line["product_name"], bought)
         calls: list[dict[str, Any]] = [*identify_calls(customer)]
         if not give_order:
             calls.append({"tool": "searchOrders", "arguments": {"customer_id": customer["id"], "product_id": line["product_id"]}})
         calls += [{"tool": "getOrderDetails", "arguments": {"order_id": order["id"]}},
                   {"tool": "checkWarrantyStatus", "arguments": {"order_id": order["id"], "product_id": line["product_id"]}}]
-        late_evening = order["created_at"][:10] != bought.isoformat()
         criteria, reply, alternatives = _late_answer(world, order, line, bought, last, end)
         difficulty = "hard" if late_evening or not give_order else "medium"
         out.append(Instance("communication", difficulty, "customer", customer["id"], prompt, calls, reply, criteria,
-                            entities=[customer["id"], order["id"], line["product_id"]], tags=["return-window", "warranty", "pushback"],
+                            entities=[customer["id"], order["id"], line["product_id"]], clock=clock,
+                            tags=["return-window", "warranty", "pushback", *trap_tags],
                             alternatives=alternatives))
     return out
+
+
+LATE_ASKS = ("I want to return {which} for a full refund.", "I'd like my money back for {which}; it's not what I hoped.",
+             "Please take back {which} and refund me.", "I need to send back {which}. How do I get my refund?",
+             "Can I return {which}? I've decided I don't want it.", "{Which} isn't for me. Refund please.",
+             "I'm returning {which}, please set up the refund.", "How do I get a refund on {which}?")
+
+
+def _late_prompt(rng: random.Random, customer: dict[str, Any], order_id: str | None, product: str, bought: date) -> str:
+    month = long_date(bought).split()[0]
+    which = (pick(rng, ["the {p} from order {id}", "the {p} (order {id})", "order {id}, the {p}"]) if order_id else
+             pick(rng, ["the {p} I bought in {m}", "my {p} from {m}", "the {p} I ordered back in {m}"])).format(p=product, id=order_id, m=month)
+    core = pick(rng, LATE_ASKS).format(which=which, Which=which[0].upper() + which[1:])
+    intro, signature = identity(rng, full_name(customer), customer["email"])
+    return compose(rng, core, intro=intro, signature=signature, extras=PRESSURE)
 
 
 def _late_answer(world: World, order: dict[str, Any], line: dict[str, Any], bought: date, last: date, end: date) -> tuple[list[dict[str, Any]], str, list[str]]:

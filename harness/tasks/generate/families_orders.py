@@ -12,8 +12,9 @@ from harness.tasks.generate.core import (
     Exclusions, Instance, World, called, eastern_day, full_name, identify_calls, long_date, money, no_writes, no_writes_to, num,
     pick, says, state,
 )
-from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.phrasing import Variety, compose, identity, order_search, variants
 from mcp_server.world import rules
+from mcp_server.world.trap_types import ids_by_type, tag
 
 CANCELLED = ["cancelled", "canceled"]
 NOT_CANCELLED = ["not able to cancel", "unable to cancel", "can't cancel", "can't be cancelled", "can't be canceled", "too late to cancel",
@@ -42,12 +43,10 @@ def cancel_request(world: World, rng: random.Random, exclusions: Exclusions) -> 
         customer = world.customer(order["customer_id"])
         items = world.items(order["id"])
         what = items[0]["product_name"] + (f" and {len(items) - 1} more item(s)" if len(items) > 1 else "")
-        prompt = pick(rng, [
-            f"Hi, {full_name(customer)} ({customer['email']}). Please cancel my order {order['id']} ({what}); I don't need it anymore.",
-            f"I'd like to cancel order {order['id']}, the {what}. Can you do that and tell me what happens to my money? - {full_name(customer)}, {customer['email']}",
-            f"Hello, could you cancel the {what} I ordered (order {order['id']})? My email is {customer['email']}. Thanks, {full_name(customer)}",
-        ])
-        calls: list[dict[str, Any]] = [*identify_calls(customer), {"tool": "getOrderDetails", "arguments": {"order_id": order["id"]}}]
+        search = order_search(world, order["id"], customer["id"], items[0]["product_id"]) if rng.random() < 0.4 else None
+        prompt = _cancel_prompt(rng, customer, order["id"], what, items[0]["product_name"], with_id=search is None)
+        calls: list[dict[str, Any]] = [*identify_calls(customer), *([search] if search else []),
+                                       {"tool": "getOrderDetails", "arguments": {"order_id": order["id"]}}]
         if order["status"] in rules.CANCELLABLE_ORDER_STATUSES:
             calls.append({"tool": "updateOrderStatus", "arguments": {"order_id": order["id"], "status": "cancelled", "reason": "Customer asked to cancel before shipment"}})
             criteria, reply, alternatives = _cancelled(order, next_ref)
@@ -58,6 +57,27 @@ def cancel_request(world: World, rng: random.Random, exclusions: Exclusions) -> 
         out.append(Instance(category, difficulty, "customer", customer["id"], prompt, calls, reply, criteria,
                             entities=[customer["id"], order["id"]], tags=["cancellation"], alternatives=alternatives))
     return out
+
+
+CANCEL_ASKS = (
+    "Please cancel {ref}; I don't need it anymore.",
+    "I'd like to cancel {ref}. Can you do that and tell me what happens to my money?",
+    "Could you cancel {ref}?",
+    "Is it still possible to cancel {ref}? If it is, please go ahead and cancel it.",
+    "I changed my mind about {ref}, please cancel it.",
+    "cancel {ref} please, found it cheaper elsewhere",
+    "I ordered by mistake. Can you cancel {ref} and tell me what happens with the payment?",
+    "My plans changed and I won't need {ref}. I want to cancel it. What happens to what I paid?",
+    "I need to cancel {ref} as soon as possible.",
+)
+ID_REFS = ("my order {id} ({what})", "order {id}", "{id}", "the {what} I ordered (order {id})", "order {id}, the {what}")
+NO_ID_REFS = ("my order of the {what}", "the {what} I ordered", "my {product} order", "the order with the {product} in it")
+
+
+def _cancel_prompt(rng: random.Random, customer: dict[str, Any], order_id: str, what: str, product: str, with_id: bool) -> str:
+    ref = pick(rng, ID_REFS if with_id else NO_ID_REFS).format(id=order_id, what=what, product=product)
+    intro, signature = identity(rng, full_name(customer), customer["email"])
+    return compose(rng, pick(rng, CANCEL_ASKS).format(ref=ref), intro=intro, signature=signature)
 
 
 def _cancelled(order: dict[str, Any], next_ref: str) -> tuple[list[dict[str, Any]], str, list[str]]:
@@ -139,22 +159,45 @@ def double_charge(world: World, rng: random.Random, exclusions: Exclusions) -> l
     out: list[Instance] = []
     for order in orders:
         customer = world.customer(order["customer_id"])
-        employee_asks = staff and rng.random() < 0.35
+        employee_asks = bool(staff) and rng.random() < 0.35
+        items = world.items(order["id"])
+        search = order_search(world, order["id"], customer["id"], items[0]["product_id"]) if rng.random() < 0.4 else None
+        ref = (pick(rng, ["order {id}", "{id}", "their order {id}" if employee_asks else "my order {id}"]) if search is None else
+               pick(rng, ["the {product} order", "the order for the {product}", "their {product} order" if employee_asks else "my {product} order"])
+               ).format(id=order["id"], product=items[0]["product_name"])
         if employee_asks:
             employee = staff[rng.randrange(len(staff))]
             requester, requester_id = "employee", employee["id"]
-            prompt = (f"{full_name(customer)} ({customer['email']}) says they were charged twice for order {order['id']} and wants one charge refunded. "
-                      "Can you check the payments and tell me what to say? Don't refund anything unless it's really a duplicate.")
+            who = pick(rng, ["{name} ({email})", "A customer, {name} ({email}),", "Customer {name} / {email}"]).format(
+                name=full_name(customer), email=customer["email"])
+            core = pick(rng, [
+                f"{who} says they were charged twice for {ref} and wants one charge refunded. Can you check the payments and tell me what to say?",
+                f"{who} is on chat: their bank shows two payments for {ref}. Is that a real double charge?",
+                f"I have {who} claiming a duplicate charge on {ref}. What actually happened with the payments?",
+                f"{who} wants the 'duplicate' payment on {ref} refunded. Can you look into it first?",
+            ])
+            prompt = compose(rng, core, colleague=True, extras=[
+                "Don't refund anything unless it's really a duplicate.", "Please don't touch the payments unless it's a genuine duplicate.",
+                "No refunds unless it's real, please.", "Hold off on any refund until we know."])
         else:
             requester, requester_id = "customer", customer["id"]
-            prompt = pick(rng, [
-                f"I think you charged me twice for order {order['id']}! I see two attempts. Please refund the duplicate. {full_name(customer)}, {customer['email']}",
-                f"Hi, {full_name(customer)} here ({customer['email']}). My bank app shows two payments for {order['id']}. Why was I double charged?",
+            intro, signature = identity(rng, full_name(customer), customer["email"])
+            core = pick(rng, [
+                f"I think you charged me twice for {ref}! I see two attempts. Please refund the duplicate.",
+                f"My bank app shows two payments for {ref}. Why was I double charged?",
+                f"There are two charges for {ref} on my card statement. Can you explain?",
+                f"I've been billed twice for {ref}, I want the extra one back.",
+                f"Why do I see two payments for {ref}? I only ordered once.",
+                f"Looks like {ref} went through twice on my card. Could you check and fix it?",
             ])
-        calls = [*([] if employee_asks else identify_calls(customer)), {"tool": "searchPayments", "arguments": {"order_id": order["id"]}}]
+            prompt = compose(rng, core, intro=intro, signature=signature)
+        calls = [*([] if employee_asks and search is None else identify_calls(customer)), *([search] if search else []),
+                 {"tool": "searchPayments", "arguments": {"order_id": order["id"]}}]
+        traps = ids_by_type()["failed_then_captured"]
+        trap_tags = [tag("failed_then_captured")] if traps & {order["id"], order["failed_id"], order["captured_id"]} else []
         criteria, reply, alternatives = _one_charge(order)
         out.append(Instance("communication", "medium", requester, requester_id, prompt, calls, reply, criteria,
-                            entities=[customer["id"], order["id"], order["failed_id"], order["captured_id"]], tags=["billing", "double-charge"],
+                            entities=[customer["id"], order["id"], order["failed_id"], order["captured_id"]], tags=["billing", "double-charge", *trap_tags],
                             alternatives=alternatives))
     return out
 

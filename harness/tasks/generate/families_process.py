@@ -13,9 +13,10 @@ from harness.tasks.generate.core import (
     num, pick, says, state,
 )
 from harness.tasks.generate.families_returns import REASONS, _delivered_orders, _refund_for
-from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.phrasing import Variety, compose, identity, variants
 from harness.tasks.generate.vocab import APPROVED, PENDING, refund_basis, refund_traps, unstated
 from mcp_server.world import rules
+from mcp_server.world.trap_types import ids_by_type, tag
 
 
 def process_return(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
@@ -54,17 +55,33 @@ def process_return(world: World, rng: random.Random, exclusions: Exclusions) -> 
             args["approved_by"] = approver["id"]
         if not damaged:  # policy refuses a damaged item outright: nothing to submit
             calls.append({"tool": "processReturn", "arguments": args})
+        why = rng.choice(REASONS[reason])
         if approver:
             requester, requester_id = "employee", approver["id"]
-            prompt = (f"I'm handling a return for {full_name(customer)} ({customer['email']}): they're sending back {what} from order {order['id']}. "
-                      f"{state_words.replace('I opened', 'They opened').replace('It', 'It')} Reason: {rng.choice(REASONS[reason])}. "
-                      f"Please process it; I'm authorising the refund myself ({approver['id']}).")
+            them = state_words.replace("I opened", "They opened")
+            core = pick(rng, [
+                "I'm handling a return for {c}: they're sending back {what} from order {o}. {s} Reason: {why}. Please process it; I'm authorising the refund myself ({a}).",
+                "Please process a return on {o} for {c}: {what}. {s} They say {why}. I approve the refund ({a}).",
+                "Return for {c}, order {o}, {what}. {s} Reason given: {why}. Go ahead and process it with my approval, {a}.",
+                "Can you put through the return of {what} on {o}? Customer {c}; {why}. {s} Approved by me ({a}).",
+                "{c} is returning {what} from {o} ({why}). {s} Process it please, I'm signing off on the refund: {a}.",
+            ]).format(c=f"{full_name(customer)} ({customer['email']})", what=what, o=order["id"], s=them, why=why, a=approver["id"])
+            prompt = compose(rng, core, colleague=True)
         else:
             requester, requester_id = "customer", customer["id"]
-            prompt = pick(rng, [
-                f"Hi, {full_name(customer)} here ({customer['email']}). I'd like to return {what} from order {order['id']} because {rng.choice(REASONS[reason])}. {state_words}",
-                f"Hello, I want to send back {what} I ordered ({order['id']}). {state_words} Reason: {rng.choice(REASONS[reason])}. My email is {customer['email']}, name {full_name(customer)}.",
-            ])
+            core = pick(rng, [
+                "I'd like to return {what} from order {o} because {why}. {s}",
+                "I want to send back {what} I ordered ({o}). {s} Reason: {why}.",
+                "Please process a return for {what} on order {o}. {s} Honestly, {why}.",
+                "Can I return {what} ({o})? {s} {Why}.",
+                "{Why}, so I'm sending back {what} from {o}. {s} Please set up the return and refund.",
+                "Return request: {what}, order {o}. {s} Reason: {why}.",
+            ]).format(what=what, o=order["id"], s=state_words, why=why, Why=why[0].upper() + why[1:])
+            intro, signature = identity(rng, full_name(customer), customer["email"])
+            prompt = compose(rng, core, intro=intro, signature=signature)
+        tier_now = world.customer(order["customer_id"])["loyalty_tier"]
+        trap_tags = ([tag("tier_change")] if not damaged and tier_now != order["loyalty_tier"]
+                     and ids_by_type()["tier_change"] & {order["id"], customer["id"]} else [])
         if damaged:
             criteria, reply, alternatives = _damaged_answer(order, what)
             difficulty = "medium"
@@ -73,7 +90,6 @@ def process_return(world: World, rng: random.Random, exclusions: Exclusions) -> 
             units_total = sum(i["quantity"] for i in items)
             units_back = sum(i["quantity"] for i in chosen)
             order_after = "refund_requested" if not approver else ("refunded" if units_back == units_total else "partially_refunded")
-            tier_now = world.customer(order["customer_id"])["loyalty_tier"]
             every = rules.cents(sum((_refund_for(order, i, i["quantity"]) for i in items), Decimal(0))) if len(chosen) < len(items) else None
             reply, alternatives = _done_replies(order, what, condition, amount, approver, chosen)
             wrong = unstated(refund_traps(order, [(i, i["quantity"]) for i in chosen], tier_now=tier_now, every_line=every), reply, *alternatives)
@@ -103,7 +119,7 @@ def process_return(world: World, rng: random.Random, exclusions: Exclusions) -> 
         criteria = criteria[:8]
         out.append(Instance("multi_step", difficulty, requester, requester_id, prompt, calls, reply, criteria,
                             entities=[customer["id"], order["id"], *([ticket["id"]] if ticket else [])], clock=clock,
-                            tags=["return", "refund-math"] + (["damaged"] if damaged else []), alternatives=alternatives))
+                            tags=["return", "refund-math"] + (["damaged"] if damaged else []) + trap_tags, alternatives=alternatives))
     return out
 
 

@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from harness.tasks.generate.core import Exclusions, Instance, World, full_name, money, num, ordered, pick, says, state
-from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.phrasing import Variety, compose, variants
 from harness.tasks.generate.vocab import APPROVED, PENDING, refund_basis, refund_traps, unstated
 from mcp_server.world import rules
+from mcp_server.world.trap_types import ids_by_type, tag
 
 
 REFUND_REASONS = {
@@ -20,6 +21,18 @@ REFUND_REASONS = {
     "shipping_issue": "the courier damaged it in transit",
     "other": "we're making a goodwill gesture after a pricing mistake",
 }
+
+
+REFUND_ASKS = (
+    "{a} approved a refund for {c} on {on}: {what}, because {why}. Can you put it through with that approval and tell me the amount?",
+    "Please create the refund {a} signed off on: {what} on {on} ({why}). Use the approval and let me know the refund id and amount.",
+    "Refund request for {on}, customer {c}: {what}. Reason: {why}. {a} has approved it; go ahead please.",
+    "Can you refund {what} on {on} for {c}? {a} gave the OK. Reason: {why}. What amount goes back?",
+    "{c} gets a refund for {what} ({on}), {why}. Approved by {a}. Please raise it and send me the amount and refund id.",
+    "I've got sign-off from {a} to refund {what} on {on}. Customer is {c}; reason: {why}. Could you create it?",
+    "Refund to process: {on}, {what}, for {c}. {a} approved. Why: {why}. Tell me what amount it comes to.",
+    "With {a}'s approval, please refund {c} for {what} on {on} ({why}) and let me know the figure.",
+)
 
 
 def approved_refund(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
@@ -59,11 +72,12 @@ def approved_refund(world: World, rng: random.Random, exclusions: Exclusions) ->
         reason = rng.choice(sorted(REFUND_REASONS))
         what = " and ".join(f"{q} x {i['product_name']}" if i["quantity"] > 1 else f"the {i['product_name']}" for i, q in lines)
         on = f"ticket {ticket['id']} (order {order['id']})" if ticket else f"order {order['id']}"
-        prompt = pick(rng, [
-            f"{approver['name']} approved a refund for {full_name(customer)} on {on}: {what}, because {REFUND_REASONS[reason]}. Can you put it through with that approval and tell me the amount?",
-            f"Please create the refund {approver['name']} signed off on: {what} on {on} ({REFUND_REASONS[reason]}). Use the approval and let me know the refund id and amount.",
-            f"Refund request for {on}, customer {full_name(customer)}: {what}. Reason: {REFUND_REASONS[reason]}. {approver['name']} has approved it; go ahead please.",
-        ])
+        on = pick(rng, ["ticket {t} (order {o})", "{t} / {o}", "order {o} (ticket {t})"] if ticket else ["order {o}", "{o}"]).format(
+            t=ticket["id"] if ticket else "", o=order["id"])
+        core = pick(rng, REFUND_ASKS).format(a=approver["name"], c=full_name(customer), on=on, what=what, why=REFUND_REASONS[reason])
+        prompt = compose(rng, core[0].upper() + core[1:], colleague=True)
+        trap_tags = ([tag("tier_change")] if customer["loyalty_tier"] != order["loyalty_tier"]
+                     and ids_by_type()["tier_change"] & {order["id"], customer["id"]} else [])
         units_total = sum(i["quantity"] for i in items)
         units_back = sum(q for _, q in lines)
         args: dict[str, Any] = {"order_id": order["id"], "lines": [{"order_item_id": i["id"], "quantity": q} for i, q in lines], "reason": reason}
@@ -102,7 +116,7 @@ def approved_refund(world: World, rng: random.Random, exclusions: Exclusions) ->
         difficulty = "hard" if not valid or order["promo_discount"] or len(lines) > 1 else ("medium" if order["loyalty_tier"] != "none" else "easy")
         out.append(Instance("multi_step", difficulty, "employee", writer["id"], prompt, calls, reply, criteria[:8],
                             entities=[customer["id"], order["id"], approver["id"], *([ticket["id"]] if ticket else [])],
-                            tags=["refund", "approval", *(["approver-lacks-permission"] if not valid else [])], alternatives=alternatives))
+                            tags=["refund", "approval", *(["approver-lacks-permission"] if not valid else []), *trap_tags], alternatives=alternatives))
     return out
 
 

@@ -12,9 +12,10 @@ from harness.tasks.generate.core import (
     DEFAULT_NOW, Exclusions, Instance, World, called, clock_at, days, eastern_day, full_name, identify_calls, long_date, money,
     no_writes, num, on, pick, says, utc,
 )
-from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.phrasing import Variety, compose, identity, order_search, variants
 from harness.tasks.generate.vocab import ELIGIBLE, NOT_ELIGIBLE, SHIPPING_REFUNDED, WRONG_ELIGIBLE, refund_traps, unstated
 from mcp_server.world import rules
+from mcp_server.world.trap_types import ids_by_type, tag
 
 REASONS = {
     "customer_remorse": ["I changed my mind", "I ended up not needing it", "I found I don't need it after all"],
@@ -40,7 +41,9 @@ def return_window(world: World, rng: random.Random, exclusions: Exclusions) -> l
             continue
         bought = eastern_day(order["created_at"])
         late_evening = order["created_at"][:10] != bought.isoformat()
-        offset = rng.choice([29, 30, 30, 31, 31, 32])
+        traps = ids_by_type()
+        on_edge = order["id"] in traps["return_window_edge"]
+        offset = rng.choice([30, 31]) if on_edge else rng.choice([29, 30, 30, 31, 31, 32])
         day = bought + days(offset)
         hour = rng.choice([9, 13, 16, 21, 23])
         clock = clock_at(day, hour, rng.choice([5, 20, 40, 55]))
@@ -50,22 +53,41 @@ def return_window(world: World, rng: random.Random, exclusions: Exclusions) -> l
         last = rules.return_window_last_day(bought)
         line = world.items(order["id"])[0]
         difficulty = "hard" if late_evening or hour >= 21 else ("medium" if offset in (30, 31) else "easy")
-        prompt = pick(rng, [
-            f"Hi, I'm {full_name(customer)} ({customer['email']}). I bought a {line['product_name']} from you last month (order {order['id']}). "
-            "It's still sealed. Am I still within the return window, and what's the last day I could send it back? I haven't decided yet, so please don't start anything.",
-            f"{full_name(customer)} here, email {customer['email']}. Quick question before I decide: can I still return the {line['product_name']} from order {order['id']}? "
-            "What is the deadline exactly? Not asking you to process anything yet.",
-            f"Hello, is order {order['id']} still returnable today? I'm {full_name(customer)}, {customer['email']}. "
-            f"Please tell me the last day of the return window for the {line['product_name']}; I'll get back to you if I go ahead.",
-        ])
+        search = order_search(world, order["id"], customer["id"], line["product_id"]) if rng.random() < 0.4 else None
+        prompt = _window_prompt(rng, customer, order["id"], line["product_name"], with_id=search is None)
+        trap_tags = ([tag("return_window_edge")] if on_edge and offset in (30, 31) else []) + (
+            [tag("midnight_boundary")] if late_evening and order["id"] in traps["midnight_boundary"] else [])
         if not exclusions.allows(line["product_id"]):
             continue  # after the draws above, so the other instances keep their wording
-        calls = [*identify_calls(customer), {"tool": "getOrderDetails", "arguments": {"order_id": order["id"]}}]
+        calls = [*identify_calls(customer), *([search] if search else []), {"tool": "getOrderDetails", "arguments": {"order_id": order["id"]}}]
         criteria, reply, alternatives = _window_answer(world, order, line["product_name"], bought, last, eligible, late_evening)
         out.append(Instance("reasoning", difficulty, "customer", customer["id"], prompt, calls, reply, criteria,
-                            entities=[customer["id"], order["id"]], clock=clock, tags=["return-window", "time-zone"],
+                            entities=[customer["id"], order["id"]], clock=clock, tags=["return-window", "time-zone", *trap_tags],
                             alternatives=alternatives))
     return out
+
+
+WINDOW_ASKS = (
+    "I bought {it} from you last month. It's still sealed. Am I still within the return window, and what's the last day I could send it back?",
+    "Quick question before I decide: can I still return {it}? What is the deadline exactly?",
+    "Is {it} still returnable today? Please tell me the last day of the return window.",
+    "What's the last day I can return {it}? Still unopened.",
+    "I'm on the fence about {it}. Until when can I send it back?",
+    "Can I still send back {it}, and by which date at the latest?",
+    "How long do I have left to return {it}? I never opened the box.",
+    "Has the return window for {it} closed yet? If not, when does it close?",
+)
+WINDOW_IDS = ("the {product} from order {id}", "order {id} ({product})", "the {product} (order {id})", "order {id}")
+WINDOW_NO_IDS = ("the {product} I ordered", "the {product} I bought", "my {product}", "the {product} I got from you")
+NOTHING_YET = ("I haven't decided yet, so please don't start anything.", "Not asking you to process anything yet.",
+               "I'll get back to you if I go ahead.", "Please don't open a return yet, I just want to know.",
+               "Just asking for now, no return yet please.", "Don't set anything up yet.")
+
+
+def _window_prompt(rng: random.Random, customer: dict[str, Any], order_id: str, product: str, with_id: bool) -> str:
+    it = pick(rng, WINDOW_IDS if with_id else WINDOW_NO_IDS).format(id=order_id, product=product)
+    intro, signature = identity(rng, full_name(customer), customer["email"])
+    return compose(rng, pick(rng, WINDOW_ASKS).format(it=it), intro=intro, signature=signature, extras=NOTHING_YET)
 
 
 def window_traps(world: World, order: dict[str, Any], bought: date, last: date) -> list[date]:
@@ -147,14 +169,9 @@ def refund_quote(world: World, rng: random.Random, exclusions: Exclusions) -> li
             traps.append("promotion-share")
         difficulty = "hard" if len(traps) >= 2 else "medium"
         employee = staff[rng.randrange(len(staff))]
-        units = "the unit" if qty == 1 else f"{qty} units"
-        prompt = pick(rng, [
-            f"{full_name(customer)} wants to return {units} of the {line['product_name']} on order {order['id']}. Before I set anything up: "
-            "what exactly would the refund be under our policy? Don't create anything yet.",
-            f"Can you work out the refund amount for a return of {units} of {line['product_name']} from {order['id']}? "
-            "Just the number and how you got it; I'll process it myself.",
-            f"Finance check: if the customer on {order['id']} sends back {units} of the {line['product_name']}, what do we refund? Please show the math; no changes in the system.",
-        ])
+        prompt = _quote_prompt(rng, customer, order["id"], line["product_name"], qty)
+        if "tier-at-purchase" in traps and ids_by_type()["tier_change"] & {order["id"], customer["id"]}:
+            traps.append(tag("tier_change"))
         reply, alternatives = _quote_replies(order, line, qty, amount)
         wrong = unstated(refund_traps(order, [(line, qty)], tier_now=order["tier_now"], every_line=every), reply, *alternatives)
         criteria = [
@@ -165,12 +182,35 @@ def refund_quote(world: World, rng: random.Random, exclusions: Exclusions) -> li
             no_writes("nothing-created", "No refund or status change was made (only a quote was asked for)"),
         ]
         if "tier-at-purchase" in traps:
+            tier_words = [order["loyalty_tier"]] if order["loyalty_tier"] != "none" else ["no loyalty discount", "no loyalty tier", "without a tier"]
             criteria.insert(2, says("order-tier", f"The reply uses the {order['loyalty_tier']} tier the order was placed with",
-                                    kind="completeness", says_any=[order["loyalty_tier"]]))
+                                    kind="completeness", says_any=tier_words))
         out.append(Instance("reasoning", difficulty, "employee", employee["id"], prompt,
                             [{"tool": "getOrderDetails", "arguments": {"order_id": order["id"]}}], reply, criteria,
                             entities=[order["id"], customer["id"]], tags=["refund-math", *traps], alternatives=alternatives))
     return out
+
+
+QUOTE_ASKS = (
+    "{who} wants to return {units} of the {product} on {order}. Before I set anything up: what exactly would the refund be under our policy?",
+    "Can you work out the refund amount for a return of {units} of {product} from {order}? Just the number and how you got it; I'll process it myself.",
+    "Finance check: if {who} on {order} sends back {units} of the {product}, what do we refund? Please show the math.",
+    "What would we refund for {units} of the {product} on {order} ({who})?",
+    "{who} is asking what they'd get back for {units} of the {product} ({order}). Can you calculate it?",
+    "Refund quote needed: {order}, {units} of {product}, customer {who}. What's the figure?",
+    "I'm drafting a reply to {who}. How much would a return of {units} of the {product} from {order} refund?",
+    "If {units} of the {product} on {order} come back, what's the refund amount? It's for {who}.",
+)
+NO_CHANGES = ("Don't create anything yet.", "No changes in the system, please.", "Just the quote, please don't process it.",
+              "Please don't create the refund.", "Nothing should be created yet.")
+
+
+def _quote_prompt(rng: random.Random, customer: dict[str, Any], order_id: str, product: str, qty: int) -> str:
+    units = pick(rng, ["the unit", "one unit", "a single unit"]) if qty == 1 else f"{qty} units"
+    who = pick(rng, ["{name}", "the customer", "customer {name}", "{name} ({email})"]).format(name=full_name(customer), email=customer["email"])
+    order = pick(rng, ["order {id}", "{id}"]).format(id=order_id)
+    core = pick(rng, QUOTE_ASKS).format(who=who, units=units, product=product, order=order)
+    return compose(rng, core, colleague=True, extras=NO_CHANGES)
 
 
 def _quote_replies(order: dict[str, Any], line: dict[str, Any], qty: int, amount: Decimal) -> tuple[str, list[str]]:
@@ -185,6 +225,8 @@ def _quote_replies(order: dict[str, Any], line: dict[str, Any], qty: int, amount
         parts.append(f"less the {pct}% {tier} discount the order was placed with ({money(loyalty)})")
     if order["promo_discount"]:
         parts.append(f"less the line's share of the promotion ({money(promo)})")
+    if tier == "none":  # say so: the customer's current tier would give a discount the order never had
+        parts.append("with no loyalty discount, as the order was placed without a tier")
     reply = (f"The refund would be {money(amount)}: " + ", ".join(parts) + f". Shipping is never refunded (it was {money(shipping)}). "
              "Nothing has been created.")
 
@@ -196,9 +238,11 @@ def _quote_replies(order: dict[str, Any], line: dict[str, Any], qty: int, amount
             if order["promo_discount"]:
                 steps.append(f"minus {v.money(promo)} (the line's promotion share)")
             math = " ".join(steps) + f" = {v.money(amount)}" if len(steps) > 1 else f"{v.money(amount)}, the price paid for {units}"
-            return f"{math}. That is the refund for {units} of the {line['product_name']}; the shipping charge is not refundable."
+            none = " (no loyalty discount: the order had no tier)" if tier == "none" else ""
+            return f"{math}{none}. That is the refund for {units} of the {line['product_name']}; the shipping charge is not refundable."
         deductions = [d for d, keep in ((f"the {tier} loyalty discount", tier != "none"), ("the promotion share", bool(order["promo_discount"]))) if keep]
         basis = "the price paid for the line" + (" after " + " and ".join(deductions) if deductions else "")
+        basis += ", with no loyalty discount since the order was placed without a tier" if tier == "none" else ""
         return (f"I haven't created anything. For {units} of the {line['product_name']} on {order['id']} we would refund "
                 f"{v.money(amount)}: {basis}. The shipping charge stays with us.")
     return reply, variants(reply, build)

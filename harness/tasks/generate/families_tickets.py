@@ -11,7 +11,7 @@ from harness.tasks.generate.core import (
     DEFAULT_NOW, Exclusions, Instance, World, called, full_name, long_date, no_writes, no_writes_to, num, on, ordered, pick,
     says, state,
 )
-from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.phrasing import Variety, compose, variants
 from mcp_server.world import rules
 
 # ticket type -> (escalation type, how a colleague describes what is needed)
@@ -46,10 +46,18 @@ def escalate_ticket(world: World, rng: random.Random, exclusions: Exclusions) ->
         priority = "high" if ticket["priority"] == "high" else rng.choice(["normal", "high"])
         by_id = rng.random() < 0.5
         which = ticket["id"] if by_id else f"the open {ticket['type'].replace('_', ' ')} ticket from {full_name(customer)} ({customer['email']})"
-        prompt = pick(rng, [
-            f"Can you escalate {which}? {rng.choice(needs).capitalize()}. Use the right escalation type and put a proper note on it; I'm {employee['name']} ({employee['id']}).",
-            f"I need {which} escalated: {rng.choice(needs)}. Please raise it with the correct team and tell me the escalation id. ({employee['id']})",
+        need = rng.choice(needs)
+        core = pick(rng, [
+            f"Can you escalate {which}? {need[0].upper()}{need[1:]}. Use the right escalation type and put a proper note on it.",
+            f"I need {which} escalated: {need}. Please raise it with the correct team and tell me the escalation id.",
+            f"Please escalate {which}, {need}. Which team did it go to and what's the escalation id?",
+            f"{which[0].upper()}{which[1:]} needs to go up a level: {need}. Can you raise the escalation?",
+            f"Escalation request for {which}. Reason: {need}. Pick the right type and note it properly.",
+            f"Could you hand {which} to the right team as an escalation? {need[0].upper()}{need[1:]}.",
         ])
+        me = pick(rng, ["I'm {name} ({id}).", "({id})", "This is {name}, {id}.", "Created by me please, {id}.", "My id: {id}."]).format(
+            name=employee["name"], id=employee["id"])
+        prompt = compose(rng, f"{core} {me}", colleague=True)
         calls: list[dict[str, Any]] = []
         if not by_id:
             calls += [{"tool": "searchCustomers", "arguments": {"email": customer["email"]}},
@@ -120,11 +128,18 @@ def sla_check(world: World, rng: random.Random, exclusions: Exclusions) -> list[
                 now = DEFAULT_NOW
         breached = now > due
         employee = staff[rng.randrange(len(staff))]
-        prompt = pick(rng, [
-            f"Is ticket {ticket['id']} breaching its SLA right now? When was (or is) its resolution due?",
-            f"Quick SLA check on {ticket['id']}: what's the resolution deadline for this customer's tier and the ticket priority, and are we past it?",
-            f"Before standup: has {ticket['id']} blown its resolution SLA? Give me the due time please.",
+        ref = pick(rng, ["ticket {id}", "{id}", "the ticket {id}"]).format(id=ticket["id"])
+        core = pick(rng, [
+            f"Is {ref} breaching its SLA right now? When was (or is) its resolution due?",
+            f"Quick SLA check on {ref}: what's the resolution deadline for this customer's tier and the ticket priority, and are we past it?",
+            f"Before standup: has {ref} blown its resolution SLA? Give me the due time please.",
+            f"When is {ref} due for resolution under our SLA, and is it overdue yet?",
+            f"Can you tell me if {ref} is within its resolution SLA? I need the exact due time.",
+            f"What's the SLA resolution deadline on {ref}? Are we in breach?",
+            f"{ref[0].upper()}{ref[1:]}: due when, and have we missed it?",
+            f"My team lead wants to know whether {ref} is past its resolution target. What's the deadline?",
         ])
+        prompt = compose(rng, core, colleague=True)
         criteria, reply, alternatives = _sla_answer(world, ticket, due, breached)
         customer = world.customer(ticket["customer_id"])
         hard = abs((now - due).total_seconds()) < 6 * 3600 or customer["notes"] and "tier" in (customer["notes"] or "").lower()

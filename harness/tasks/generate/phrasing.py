@@ -13,6 +13,9 @@ import random
 from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
+
+from harness.tasks.generate.voices import Voice
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December"]
@@ -94,3 +97,55 @@ class Variety:
 def variants(reply: str, build: Callable[[Variety, int], str], n: int = 2) -> list[str]:
     """``n`` alternatives: ``build(variety, index)`` for index 0..n-1, each with its own Variety."""
     return [build(Variety(reply, index), index) for index in range(n)]
+
+
+# --- prompts -------------------------------------------------------------------------------------
+# Families write the core of an ask in several wordings; these helpers add who is asking (name and
+# email up front, in the sign-off, or both) and wrap it in a ``voices.Voice`` so one family's prompts
+# come in many skeletons (harness/tasks/skeletons.py). All draws use the family's own RNG.
+
+_INTROS = ("I'm {name} ({email}).", "{name} here, {email}.", "This is {name}, account email {email}.",
+           "My name is {name} and my account email is {email}.", "Account: {email} ({name}).", "{name} ({email}) writing.",
+           "It's {name}; my email with you is {email}.", "Email on my account: {email}.")
+_SIGNATURES = ("{name}", "- {name}", "{name}, {email}", "{name} ({email})", "-- {name} / {email}", "{email}", "{name}\n{email}")
+
+
+def identity(rng: random.Random, name: str, email: str) -> tuple[str, str]:
+    """(intro, signature) naming a customer; the email always appears in one of them (agents look it up)."""
+    if rng.random() < 0.5:
+        intro = rng.choice(_INTROS).format(name=name, email=email)
+        signature = rng.choice(("", "", "{name}", "- {name}")).format(name=name)
+    else:
+        intro = ""
+        signature = rng.choice([s for s in _SIGNATURES if "{email}" in s]).format(name=name, email=email)
+    return intro, signature
+
+
+def compose(rng: random.Random, core: str, *, colleague: bool = False, intro: str = "", signature: str = "",
+            extras: Sequence[str] = (), rambling_share: float = 0.35) -> str:
+    """A whole prompt: ``intro`` (placed before or after the core), the core ask, one of ``extras`` (a
+    closing condition such as "please don't change anything"; required when given) and a voice frame."""
+    voice = Voice(colleague=colleague, rambling=rng.random() < rambling_share)
+    parts = [core]
+    if intro:
+        parts.insert(0 if rng.random() < 0.7 else 1, intro)
+    if extras:
+        parts.append(rng.choice(list(extras)))
+    return voice.frame(rng, " ".join(p.strip() for p in parts if p), signature)
+
+
+def order_search(world: Any, order_id: str, customer_id: str, product_id: str | None = None) -> dict[str, Any] | None:
+    """The searchOrders call that finds ``order_id`` among its customer's orders when a prompt names it
+    without its id ("the X I ordered"), or None when that would be ambiguous: more than ten orders (the
+    search cap) or, with ``product_id``, another of the customer's orders holding that product."""
+    orders = [r["id"] for r in world.all("SELECT id FROM orders WHERE customer_id = ? ORDER BY id", (customer_id,))]
+    if order_id not in orders or len(orders) > 10:
+        return None
+    if product_id is not None:
+        holding = world.value("SELECT COUNT(DISTINCT o.id) FROM orders o JOIN order_items i ON i.order_id = o.id "
+                              "WHERE o.customer_id = ? AND i.product_id = ?", (customer_id, product_id))
+        if holding != 1:
+            return None
+    elif len(orders) != 1:
+        return None
+    return {"tool": "searchOrders", "arguments": {"customer_id": customer_id}}

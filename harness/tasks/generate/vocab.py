@@ -85,11 +85,13 @@ def refund_basis(order: dict[str, Any], lines: Iterable[tuple[dict[str, Any], in
     loyalty = sum((rules.loyalty_discount(rules.cents(Decimal(str(i["unit_price"])) * q), order["loyalty_tier"]) for i, q in lines), Decimal(0))
     promo = sum((rules.promo_share(rules.cents(Decimal(str(i["unit_price"])) * q), order["subtotal"], order["promo_discount"]) for i, q in lines),
                 Decimal(0))
+    # the tools give these per line; a total over more than three lines is a figure no call returns
+    show = len(lines) <= 3
     deductions = []
     if loyalty:
-        deductions.append(f"the {order['loyalty_tier']} loyalty discount the order was placed with (${loyalty:,.2f})")
+        deductions.append(f"the {order['loyalty_tier']} loyalty discount the order was placed with" + (f" (${loyalty:,.2f})" if show else ""))
     if promo:
-        deductions.append(f"the items' share of the order's promotion (${promo:,.2f})")
+        deductions.append("the items' share of the order's promotion" + (f" (${promo:,.2f})" if show else ""))
     if not deductions:
         return "the full price paid for the items, as the order had no discount"
     return "what was paid for the items, net of " + " and ".join(deductions)
