@@ -23,7 +23,7 @@ FAMILY_MODULES = (
     "families_kb", "families_messages", "families_process", "families_refunds", "families_workflows",
     # world v2 (issue #10): families built on the planted trap instances and wider asks
     "families_promos", "families_buildfix", "families_injection", "families_timing", "families_charges", "families_accounts",
-    "families_brands", "families_kbtrap", "families_slack",
+    "families_brands", "families_kbtrap", "families_slack", "families_catalog", "families_loyalty", "families_followup", "families_approvers",
 )
 
 

@@ -103,7 +103,8 @@ def ticket_followup(world: World, rng: random.Random, exclusions: Exclusions) ->
             requester, requester_id = "customer", customer["id"]
         calls = _history_calls(customer, by_email=True)
         criteria, reply, alternatives = _followup(ticket, colleague)
-        out.append(Instance("information_retrieval", "medium" if with_id else "hard", requester, requester_id, prompt, calls, reply, criteria,
+        category = "communication" if requester == "customer" else "information_retrieval"
+        out.append(Instance(category, "easy" if with_id else "medium", requester, requester_id, prompt, calls, reply, criteria,
                             entities=[customer["id"], ticket["id"]], tags=["tickets", "follow-up"], alternatives=alternatives))
     return out
 

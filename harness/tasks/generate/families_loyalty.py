@@ -88,7 +88,8 @@ def order_breakdown(world: World, rng: random.Random, exclusions: Exclusions) ->
             prompt = customer_prompt(rng, customer, rng.choice(BREAKDOWN_ASKS).format(ref=ref, total=total))
             requester, requester_id = "customer", customer["id"]
         criteria, reply, alternatives = _breakdown(order, colleague)
-        out.append(Instance("reasoning" if order["loyalty_tier"] != order["tier_now"] else "information_retrieval",
+        plain_ask = "communication" if requester == "customer" else "information_retrieval"
+        out.append(Instance("reasoning" if order["loyalty_tier"] != order["tier_now"] else plain_ask,
                             "hard" if order["loyalty_tier"] != order["tier_now"] else "medium", requester, requester_id, prompt, calls,
                             reply, criteria, entities=[customer["id"], order["id"]],
                             tags=["loyalty", "order-total", *trap_tags(TIER, order["id"], customer["id"])], alternatives=alternatives))
