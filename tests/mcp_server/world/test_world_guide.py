@@ -6,14 +6,17 @@ When a generator change moves ids, these tests fail: update the guide and the id
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from mcp_server.world import rules, store
 from mcp_server.world.generator.builds import check_build
+from mcp_server.world.trap_types import TRAP_TYPES, TrapInstance, load_manifest
 
 
 @pytest.fixture(scope="module")
@@ -77,7 +80,9 @@ def test_the_documented_slack_messages_say_what_the_guide_says(world: sqlite3.Co
 
 
 def test_the_documented_kb_pairs_are_deprecated_and_superseded(world: sqlite3.Connection) -> None:
-    pairs = {r["id"]: r["superseded_by"] for r in world.execute("SELECT id, superseded_by FROM kb_articles WHERE deprecated = 1")}
+    # the original articles only: world v2's planted pairs (kb-0066 on) are tested in test_world_planted_content.py
+    pairs = {r["id"]: r["superseded_by"] for r in world.execute(
+        "SELECT id, superseded_by FROM kb_articles WHERE deprecated = 1 AND id <= 'kb-0065'")}
     assert pairs == {"kb-0001": "kb-0061", "kb-0002": "kb-0062", "kb-0003": "kb-0063", "kb-0004": "kb-0064",
                      "kb-0005": "kb-0065", "kb-0057": "kb-0058", "kb-0059": "kb-0060"}
 
@@ -101,3 +106,63 @@ def test_saved_builds_fail_exactly_the_documented_check_and_all_others_pass(worl
         errors, warnings = check_build(items)
         assert errors == BROKEN_BUILDS.get(build_id, []), build_id
         assert (warnings if not errors else []) == WARNING_BUILDS.get(build_id, []), build_id
+
+
+# --- tables of the guide that restate the data: the sizes, and the world v2 trap instances ---------
+
+GUIDE = Path(__file__).resolve().parents[3] / "docs" / "world-guide.md"
+ID = re.compile(r"\b(?:[a-z]{2,5}-[0-9][0-9a-z-]*)\b")
+# The last id of each sequence in the original world: world v2 appends after them (the guide says so).
+ORIGINAL_LAST = {"cus": 600, "tkt": 514, "pay": 1595, "shp": 1404, "bld": 150, "promo": 15, "kb": 65, "msg": 397}
+
+
+def _section(title: str) -> str:
+    text = GUIDE.read_text(encoding="utf-8")
+    start = text.index(f"\n## {title}\n")
+    end = text.find("\n## ", start + 1)
+    return text[start:] if end == -1 else text[start:end]
+
+
+def _number(cell: str) -> int:
+    return int(cell.strip("* ").replace(",", ""))
+
+
+def test_the_size_table_gives_the_rows_of_every_table_and_the_totals(world: sqlite3.Connection) -> None:
+    stated: dict[str, int] = {}
+    for line in _section("Size").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or not cells[1].strip("*")[:1].isdigit():
+            continue  # the header and the rule under it
+        for name, rows in ((cells[0], cells[1]), (cells[3], cells[4])):
+            if name:
+                stated[name.strip("*").split(" ")[0]] = _number(rows)
+    counts = store.world_counts(world)
+    assert {k: v for k, v in stated.items() if k not in ("total", "all")} == counts
+    assert stated["total"] == sum(counts[name] for name in store.ENTITY_TYPES)
+    assert stated["all"] == sum(counts.values())
+
+
+def _planted(world: sqlite3.Connection) -> dict[str, list[TrapInstance]]:
+    """Trap type -> the manifest's instances that name at least one record world v2 added."""
+    owners = {r["id"]: r["customer_id"] for r in world.execute("SELECT id, customer_id FROM orders")}
+
+    def added(ident: str) -> bool:
+        prefix, _, number = ident.partition("-")
+        if prefix == "ord":
+            return added(owners[ident])
+        return prefix in ORIGINAL_LAST and int(number) > ORIGINAL_LAST[prefix]
+
+    found: dict[str, list[TrapInstance]] = {t: [] for t in TRAP_TYPES}
+    for instance in load_manifest():
+        if any(added(i) for i in instance.ids):
+            found[instance.type].append(instance)
+    return found
+
+
+def test_the_world_v2_table_counts_the_planted_instances_of_each_trap_type_with_real_examples(world: sqlite3.Connection) -> None:
+    rows = [line.split("|") for line in _section("World v2: planted trap instances").splitlines() if line.startswith("| `")]
+    stated = {cells[1].strip(" `"): (int(cells[2]), ID.findall(cells[5])) for cells in rows}
+    planted = _planted(world)
+    assert {t: n for t, (n, _) in stated.items()} == {t: len(found) for t, found in planted.items()}
+    for trap_type, (_, example) in stated.items():
+        assert example and any(set(example) <= set(i.ids) for i in planted[trap_type]), (trap_type, example)
