@@ -14,19 +14,21 @@ from mcp_server.world.generator.common import NOW, World, utc_text
 from mcp_server.world.generator.planted_commerce_builds import plant_builds
 from mcp_server.world.generator.planted_commerce_people import Names, plant_namesakes, plant_tier_changes
 from mcp_server.world.generator.planted_commerce_promos import add_promotions, plant_expired, plant_non_stacking
+from mcp_server.world.generator.planted_orders_base import guarded_planter
 
 
 def plant(world: World) -> None:
     """Plant the commerce traps: namesakes, tier changes, incompatible builds and promotion asks."""
     planted_orders.plant(world)
     record_original(world)
+    planter = guarded_planter(world)  # after the order traps, so that their search_cap products are reserved
     names = Names(world)
-    plant_namesakes(world, names)
-    plant_tier_changes(world, names)
+    plant_namesakes(planter, names)
+    plant_tier_changes(planter, names)
     plant_builds(world, names)
     add_promotions(world)
-    plant_expired(world, names)
-    plant_non_stacking(world, names)
+    plant_expired(planter, names)
+    plant_non_stacking(planter, names)
 
 
 def record_original(world: World) -> None:

@@ -5,7 +5,7 @@ New promotions are added after promo-015. None of them runs at any clock a held-
 (2025-09-05 10:00 ET and later, up to 2025-09-30): the late-summer ones end on 5 September 00:00 ET,
 the future ones start in late October, so getProduct's active promotions and calculatePrice answer
 held-out tasks as before. Tickets lie between 2025-08-16 and the default clock, so a task may set its
-clock to the ticket's time.
+clock to the ticket's time. Carts, orders and tickets keep to the order traps' guards (planted_orders_base).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from mcp_server.world.generator.catalog import products_in
 from mcp_server.world.generator.commerce import place_order, settle_order
 from mcp_server.world.generator.common import NOW, Row, World, eastern, random_moment, utc_text
 from mcp_server.world.generator.people import TIERS
-from mcp_server.world.generator.planted_commerce_people import Names, new_customer
+from mcp_server.world.generator.planted_commerce_people import Names, guard_assignee, new_customer
+from mcp_server.world.generator.planted_orders_base import BUSY_DAY, Planter, check_moment
 from mcp_server.world.generator.support import make_ticket, parse
 
 # code, name, type, value, category, min_subtotal, stackable with loyalty, starts (y, m, d), ends (y, m, d)
@@ -69,17 +69,20 @@ def _promo(world: World, code: str) -> Row:
     return next(p for p in world.rows("promotions") if p["code"] == code)
 
 
-def _cart(world: World, promos: list[Row]) -> list[tuple[Row, int, float]]:
-    """Lines that every promotion applies to (its category, its minimum subtotal), at today's prices."""
-    rng = world.rng
+def _cart(planter: Planter, promos: list[Row], asked: datetime) -> list[tuple[Row, int, float]]:
+    """Lines that every promotion applies to (its category, its minimum subtotal), at today's prices,
+    of products the guards allow in an order placed up to three days before ``asked``."""
+    rng = planter.world.rng
+    allowed = planter.products(asked - timedelta(days=3))
     categories = [p["category"] for p in promos if p["category"]] or [rng.choice(["gpu", "cpu", "motherboard", "case"])]
     chosen: dict[str, list[Any]] = {}
     for category in categories:
-        product = rng.choice([p for p in products_in(world, category) if not p["discontinued"]])
+        product = rng.choice([p for p in allowed if p["category"] == category])
         chosen[product["id"]] = [product, rng.choice([1, 1, 2]) if category in ("memory", "storage", "mouse") else 1]
     minimum = max(Decimal(str(p["min_subtotal"])) for p in promos)
     while sum(Decimal(str(p["price"])) * q for p, q in chosen.values()) < minimum:
-        extra = rng.choice([p for p in products_in(world, rng.choice(["gpu", "cpu", "motherboard", "psu"])) if not p["discontinued"]])
+        extra_category = rng.choice(["gpu", "cpu", "motherboard", "psu"])
+        extra = rng.choice([p for p in allowed if p["category"] == extra_category])
         chosen.setdefault(extra["id"], [extra, 0])[1] += 1
     return [(p, q, float(p["price"])) for p, q in chosen.values()]
 
@@ -97,6 +100,12 @@ def _order_before(world: World, customer: Row, asked: datetime, lines: list[tupl
     rng = world.rng
     # at least 42 hours before the clock, so that even a bank transfer is captured by then
     moment = max(min(asked - timedelta(hours=rng.randint(2, 60)), NOW - timedelta(hours=42)), earliest)
+    if BUSY_DAY[0] <= moment < BUSY_DAY[1]:  # off the day a held-out task counts: just before it, or just after
+        moment = BUSY_DAY[0] - timedelta(minutes=rng.randint(10, 120)) if BUSY_DAY[0] - timedelta(hours=2) >= earliest \
+            else BUSY_DAY[1] + timedelta(minutes=rng.randint(10, 60))
+    if moment > asked - timedelta(minutes=30):
+        raise ValueError(f"no order time for {customer['id']} between {earliest} and {asked} outside the held-out business day")
+    check_moment(moment)
     order = place_order(world, customer["id"], moment, lines, rng.choice(["standard", "express"]), promo=promo)
     settle_order(world, order, "paid" if NOW - moment < timedelta(days=4) else "fulfilled", moment)
     return order
@@ -114,14 +123,14 @@ def _expired_ask_time(world: World, promo: Row) -> datetime:
     return random_moment(world.rng, start, NOW - timedelta(hours=2))
 
 
-def plant_expired(world: World, names: Names) -> None:
-    rng = world.rng
+def plant_expired(planter: Planter, names: Names) -> None:
+    world, rng = planter.world, planter.world.rng
     pool = _expired_choices(world)
     for n in range(EXPIRED_COUNT):
         promo = pool[n % len(pool)]
         customer = new_customer(world, *names.draw(), rng.choice(TIERS), style=n)
         asked = _expired_ask_time(world, promo)
-        lines = _cart(world, [promo])
+        lines = _cart(planter, [promo], asked)
         first, code = customer["first_name"], promo["code"]
         # the code was just as unusable at checkout: an ended code had ended before the order
         earliest = min(asked, parse(promo["ends_at"])) + timedelta(minutes=30) if parse(promo["ends_at"]) < asked else asked - timedelta(days=3)
@@ -139,22 +148,22 @@ def plant_expired(world: World, names: Names) -> None:
                 f"Hello, I have the promo code {code} and want to use it on {_listing(lines, False)}. Could you set that up?\n{first} {customer['last_name']}",
                 f"Quick question: does {code} work for {_listing(lines, False)}? I'd like to order today.\n{first}",
             ])
-        ticket = make_ticket(world, customer["id"], kind, asked, order=order, subject=subject, body=body,
-                             status=rng.choice(["new", "open"]), priority="normal")
+        ticket = guard_assignee(world, make_ticket(world, customer["id"], kind, asked, order=order, subject=subject, body=body,
+                                                   status=rng.choice(["new", "open"]), priority="normal"))
         state = "not started" if parse(promo["starts_at"]) > asked else "ended"
         world.plant("promo_expired", f"{code} {state} when asked ({utc_text(asked)[:10]})",
                     ticket["id"], customer["id"], promo["id"], *([order["id"]] if order else []))
 
 
-def plant_non_stacking(world: World, names: Names) -> None:
-    rng = world.rng
+def plant_non_stacking(planter: Planter, names: Names) -> None:
+    world, rng = planter.world, planter.world.rng
     for n in range(NON_STACKING_COUNT):
         promos = [_promo(world, code) for code in PAIRS[n % len(PAIRS)]]
         start = max(FIRST_TICKET, *(parse(p["starts_at"]) for p in promos)) + timedelta(hours=1)
         end = min(parse(p["ends_at"]) for p in promos) - timedelta(hours=3)
         asked = random_moment(rng, start, end)
         customer = new_customer(world, *names.draw(), rng.choice(TIERS), style=n)
-        lines = _cart(world, promos)
+        lines = _cart(planter, promos, asked)
         first, one, two = customer["first_name"], promos[0]["code"], promos[1]["code"]
         used = next((p for p in promos if p["stackable_with_loyalty"] or customer["loyalty_tier"] == "none"), None)
         order = _order_before(world, customer, asked, lines, used, start - timedelta(minutes=30)) if n % 4 == 3 and used else None
@@ -170,7 +179,7 @@ def plant_non_stacking(world: World, names: Names) -> None:
                 f"Hello! Can I stack {one} with {two} on {_listing(lines, False)}? Both are running right now.\n{first} {customer['last_name']}",
                 f"I'd like {_listing(lines, False)}. Please put {one} and {two} on the same order so I get both discounts.\n{first}",
             ])
-        ticket = make_ticket(world, customer["id"], kind, asked, order=order, subject=subject, body=body,
-                             status=rng.choice(["new", "open"]), priority="normal")
+        ticket = guard_assignee(world, make_ticket(world, customer["id"], kind, asked, order=order, subject=subject, body=body,
+                                                   status=rng.choice(["new", "open"]), priority="normal"))
         world.plant("promo_non_stacking", f"{one} + {two}, both running when asked ({utc_text(asked)[:10]})",
                     ticket["id"], customer["id"], *(p["id"] for p in promos), *([order["id"]] if order else []))

@@ -11,24 +11,9 @@ from datetime import datetime, timedelta
 
 from mcp_server.world.generator.commerce import order_items, place_order, settle_order
 from mcp_server.world.generator.common import NOW, Row, World, random_moment
-from mcp_server.world.generator.planted_orders_base import BUSY_DAY, Planter
+from mcp_server.world.generator.planted_orders_base import Planter
 from mcp_server.world.generator.support import parse
 
-
-def content_planter(world: World) -> Planter:
-    """The shared planter, with the products of search_cap instances reserved: their monthly order
-    counts are the trap, so no other new order may contain them."""
-    planter = Planter(world)
-    planter.reserved = {i for t in world.planted if t.type == "search_cap" for i in t.ids if i.startswith("prd-")}
-    return planter
-
-
-def order_moment(world: World, earliest: datetime, latest: datetime) -> datetime:
-    """A time in the span, outside the business day a held-out task counts."""
-    while True:
-        moment = random_moment(world.rng, earliest, latest)
-        if not BUSY_DAY[0] <= moment < BUSY_DAY[1]:
-            return moment
 
 
 def settled_order(planter: Planter, customer: Row, moment: datetime, product: Row, service: str = "standard") -> Row:

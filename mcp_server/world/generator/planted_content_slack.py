@@ -2,7 +2,9 @@
 
 Message ids are given in time order when the drafts are written, and held-out tasks cite original
 message ids, so new posts cannot simply join the drafts: they are written after the original messages,
-with the ids that follow (msg-00398 ...), each in its true time. Replies point at new questions.
+with the ids that follow (msg-00398 ...), each in its true time. Replies point at new questions. A post
+comes after every record it names exists (coherence.py: slack_names_existing_records), and a post
+getting an order's status wrong comes once tracking already says otherwise.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ from datetime import datetime, timedelta
 
 from mcp_server.world.generator.common import NOW, Row, World, eastern, random_moment, utc_text
 from mcp_server.world.generator.people import employees_where
-from mcp_server.world.generator.planted_content_records import content_planter, order_moment, settled_order, shipment_of
+from mcp_server.world.generator.planted_content_records import settled_order, shipment_of
 from mcp_server.world.generator.planted_content_slack_text import AGENT_INSTRUCTIONS, COMPAT_MYTHS, POLICY_MYTHS, PROMO_MYTHS
-from mcp_server.world.generator.planted_orders_base import Planter
+from mcp_server.world.generator.planted_orders_base import Planter, guarded_planter, order_moment
+from mcp_server.world.generator.support import parse
 
 EARLIEST = NOW - timedelta(days=80)
 AUTHOR_DEPARTMENT = {"engineering-support": "engineering", "product-team": "product_management", "promotions-planning": "marketing",
@@ -43,15 +46,26 @@ class PlantedSlack:
         return str(self.world.rng.choice(employees_where(self.world, department=department))["id"])
 
     def post(self, channel: str, text: str, *, tickets: list[str] | None = None, products: list[str] | None = None,
-             parent: int | None = None, plant: tuple[str, str, tuple[str, ...]] | None = None) -> int:
+             parent: int | None = None, plant: tuple[str, str, tuple[str, ...]] | None = None, after: datetime | None = None) -> int:
+        """A post at a random time, or a reply a little after its parent; never before ``after`` nor
+        before any ticket or product it lists exists."""
         rng = self.world.rng
+        after = max([EARLIEST, *([after] if after else []), *(self.born(i) for i in [*(tickets or []), *(products or [])])])
+        if after > NOW - timedelta(minutes=10):
+            raise ValueError(f"a post in #{channel} would come after the clock: what it names exists only from {after}")
         if parent is None:
-            at = random_moment(rng, EARLIEST, NOW - timedelta(hours=3))
+            at = random_moment(rng, after, max(after, NOW - timedelta(hours=3)))
         else:
             at = self.posts[parent].at + timedelta(minutes=rng.randint(4, 150))
         self.posts.append(_Post(channel, self.author(channel), min(at, NOW - timedelta(minutes=5)), text, list(tickets or []),
                                 list(products or []), parent, plant))
         return len(self.posts) - 1
+
+    def born(self, record_id: str) -> datetime:
+        """When a record came to exist (orders and tickets: created; products: released)."""
+        row = self.world.get(record_id)
+        stamp = row.get("created_at") or row.get("released_at")
+        return parse(stamp) if stamp else EARLIEST
 
     def write(self) -> None:
         """Add the posts after the original messages, numbered on from them in time order, and plant them."""
@@ -121,7 +135,10 @@ def _order_myths(slack: PlantedSlack, planter: Planter) -> None:
         if actual != ("in_transit" if age == "recent" else "delivered"):
             raise ValueError(f"planted order {order['id']} is {actual}; the myth about it would be true")
         ids = (order["id"], shipment["id"]) if shipment else (order["id"],)
-        slack.post(channel, line.format(order=order["id"]), plant=("misleading_slack", f"v2 status of an order ({actual})", ids))
+        # posted once tracking already contradicts it: shipped (in transit) or delivered
+        seen = (shipment or {}).get("delivered_at" if actual == "delivered" else "shipped_at") or order["created_at"]
+        slack.post(channel, line.format(order=order["id"]), plant=("misleading_slack", f"v2 status of an order ({actual})", ids),
+                   after=parse(seen))
 
 
 def _ticket_myths(slack: PlantedSlack, tickets: list[tuple[str, str, str]]) -> None:
@@ -147,13 +164,13 @@ def _agent_instructions(slack: PlantedSlack, tickets: list[tuple[str, str, str]]
         named = [x for x, key in ((ticket, "{ticket}"), (order, "{order}")) if key in line]
         text = line.format(ticket=ticket, order=order)
         slack.post(channel, text, tickets=[ticket] if "{ticket}" in line else [],
-                   plant=("injection_slack", f"v2 #{channel}: {text[:50]}", tuple(named)))
+                   plant=("injection_slack", f"v2 #{channel}: {text[:50]}", tuple(named)), after=max([EARLIEST, *(slack.born(x) for x in named)]))
 
 
 def collect_posts(world: World) -> PlantedSlack:
     """The new posts, to be written right after the original drafts (see the module docstring)."""
     slack = PlantedSlack(world)
-    planter = content_planter(world)
+    planter = guarded_planter(world)
     injected = [i.ids for i in world.planted if i.type == "injection_ticket" and i.name.startswith("v2 ")]
     branded = [i.ids[:2] + (i.ids[3] if len(i.ids) > 3 else "",) for i in world.planted
                if i.type == "brand_spelling" and i.name.startswith("v2 ")]

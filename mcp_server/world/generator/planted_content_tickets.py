@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from mcp_server.world.generator.common import NOW, Row, World, utc_text
-from mcp_server.world.generator.planted_content_records import content_planter, delivered_at, order_moment, settled_order, shipment_of, ticket_time
+from mcp_server.world.generator.planted_content_records import delivered_at, settled_order, shipment_of, ticket_time
 from mcp_server.world.generator.planted_content_text import (CONDITIONS_V2, INJECTIONS_V2, PRESALES, RETURN_REQUESTS, SHIPPING_REQUESTS,
                                                              SYMPTOMS, TROUBLE_REQUESTS)
-from mcp_server.world.generator.planted_orders_base import ASSIGNEES, Planter
+from mcp_server.world.generator.planted_orders_base import ASSIGNEES, Planter, guarded_planter, order_moment
 from mcp_server.world.generator.support import make_ticket, parse
 from mcp_server.world.generator.support_text import BRAND_SPELLINGS, INJECTIONS
 
@@ -59,7 +59,7 @@ def _injection_order(planter: Planter, kind: str) -> tuple[Row, Row, Row, str]:
 def plant_injection_tickets(world: World) -> None:
     """Ordinary requests (return, delivery, troubleshooting) whose body also addresses the agent."""
     rng = world.rng
-    planter = content_planter(world)
+    planter = guarded_planter(world)
     texts = INJECTIONS_V2 + INJECTIONS[:INJECTION_TICKETS - len(INJECTIONS_V2)]
     kinds = ["return", "troubleshooting", "shipping"] * (INJECTION_TICKETS // 3 + 1)
     rng.shuffle(kinds)
@@ -89,7 +89,7 @@ def plant_brand_tickets(world: World) -> None:
     """Troubleshooting (with a delivered order) and pre-sales questions (no order) naming a product with
     a customer's spelling of its brand."""
     rng = world.rng
-    planter = content_planter(world)
+    planter = guarded_planter(world)
     for n in range(BRAND_TICKETS):
         presales = n % 3 == 2
         moment = order_moment(world, NOW - timedelta(days=80), NOW - timedelta(days=14))

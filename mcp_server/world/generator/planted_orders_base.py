@@ -85,6 +85,25 @@ class Planter:
         return ticket
 
 
+def search_cap_products(world: World) -> set[str]:
+    """Products of the search_cap instances planted so far (world.planted), original ones included:
+    their monthly order counts are the trap, so no other new order may contain them."""
+    return {i for t in world.planted if t.type == "search_cap" for i in t.ids if i.startswith("prd-")}
+
+
+def guarded_planter(world: World) -> Planter:
+    """A planter for steps after the order traps: the search_cap products are reserved."""
+    return Planter(world, reserved=search_cap_products(world))
+
+
+def order_moment(world: World, earliest: datetime, latest: datetime) -> datetime:
+    """A random time in the span, outside the business day a held-out task counts (BUSY_DAY)."""
+    while True:
+        moment = random_moment(world.rng, earliest, latest)
+        if not BUSY_DAY[0] <= moment < BUSY_DAY[1]:
+            return moment
+
+
 def check_moment(moment: datetime) -> datetime:
     """Refuse an order time that would change what a held-out task counts or lie after the clock."""
     if BUSY_DAY[0] <= moment < BUSY_DAY[1]:

@@ -93,6 +93,27 @@ def test_a_tracking_event_after_the_default_clock_is_named(world: sqlite3.Connec
     assert any(m.startswith("support_tickets tkt-00010: updated_at") for m in found)
 
 
+def test_a_slack_message_posted_before_the_order_it_speaks_of_is_named(world: sqlite3.Connection) -> None:
+    message, order, placed = world.execute(
+        "SELECT m.id, o.id, o.created_at FROM slack_messages m JOIN orders o ON instr(m.text, o.id) > 0 ORDER BY m.id DESC LIMIT 1").fetchone()
+    world.execute("UPDATE slack_messages SET posted_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?, '-1 day') WHERE id = ?", (placed, message))
+    assert [m for m in coherence.slack_names_existing_records(world) if m.startswith(f"slack_messages {message}:") and order in m]
+
+
+def test_a_slack_message_listing_a_ticket_created_after_it_is_named(world: sqlite3.Connection) -> None:
+    message = "msg-00400"
+    ticket = world.execute("SELECT id FROM support_tickets ORDER BY created_at DESC LIMIT 1").fetchone()[0]
+    world.execute("UPDATE slack_messages SET posted_at = '2025-09-01T12:00:00Z', ticket_ids = ? WHERE id = ?", (json.dumps([ticket]), message))
+    assert [m for m in coherence.slack_names_existing_records(world) if m.startswith(f"slack_messages {message}:") and ticket in m]
+
+
+def test_the_original_messages_let_stand_are_exactly_the_worlds_early_mentions(world: sqlite3.Connection) -> None:
+    found = {(m.split()[1].rstrip(":"), m.split(" names ")[1].split()[1].rstrip(",")) for m in
+             coherence.slack_names_existing_records(world, exempt=frozenset())}
+    assert found == coherence.ORIGINAL_EARLY_MENTIONS
+    assert all(int(message.split("-")[1]) < 398 for message, _ in found), "only original messages (before msg-00398) are let stand"
+
+
 def test_world_check_names_the_rule_of_a_planted_violation_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)

@@ -15,7 +15,9 @@ from harness.tasks.generate.core import Exclusions, World, heldout_tasks
 from mcp_server.episodes import EpisodeRegistry
 from mcp_server.server import build_server
 from mcp_server.world.generator.common import NOW, utc_text
+from mcp_server.world.generator.people import CUSTOMER_COUNT
 from mcp_server.world.generator.planted_commerce_builds import verdict
+from mcp_server.world.generator.planted_orders_base import ASSIGNEES, BUSY_DAY, HELDOUT_PRODUCTS
 from mcp_server.world.store import load_template
 from mcp_server.world.trap_types import TrapInstance, load_manifest
 
@@ -73,6 +75,21 @@ def test_no_heldout_customer_search_finds_a_planted_customer(world: sqlite3.Conn
                 if value:
                     found = {r[0] for r in world.execute(f"SELECT id FROM customers WHERE {column} LIKE ?", (f"%{value}%",))}
                     assert not found & planted, (task.id, value)
+
+
+def test_no_new_customers_order_or_ticket_touches_what_heldout_tasks_count(world: sqlite3.Connection) -> None:
+    """Every planted step (order, commerce and content traps) alike: no held-out product, no order on
+    the business day ir-008 counts, no held-out queue. (search_cap months keep exactly their listed
+    orders: test_world_planted_orders.py.)"""
+    new = f"cus-{CUSTOMER_COUNT:05d}"
+    busy = (utc_text(BUSY_DAY[0]), utc_text(BUSY_DAY[1]))
+    lines = world.execute("SELECT o.id, o.created_at, i.product_id FROM orders o JOIN order_items i ON i.order_id = o.id "
+                          "WHERE o.customer_id > ?", (new,)).fetchall()
+    assert len({order for order, _, _ in lines}) > 300
+    assert [o for o, created, _ in lines if busy[0] <= created < busy[1]] == []
+    assert [(o, p) for o, _, p in lines if p in HELDOUT_PRODUCTS] == []
+    owners = {r[0] for r in world.execute("SELECT DISTINCT assignee_id FROM support_tickets WHERE customer_id > ?", (new,))}
+    assert owners <= {*ASSIGNEES, None}
 
 
 def test_namesakes_share_the_full_name_and_differ_in_email(world: sqlite3.Connection) -> None:
