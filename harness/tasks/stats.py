@@ -108,7 +108,7 @@ def _variety(tasks: Sequence[Any], trap_ids: IdsByType | None) -> dict[str, Any]
         counts[family] += 1
     found: dict[str, Any] = {
         "tasks": len(tasks),
-        "families": len(families),
+        "families": len(set(families) - {"(none)"}),  # hand-written (held-out) tasks have no family
         "skeletons": len(set().union(*families.values())) if families else 0,
         "by_family": {f: {"tasks": counts[f], "skeletons": len(families[f])} for f in sorted(families)},
     }
