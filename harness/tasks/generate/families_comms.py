@@ -156,6 +156,8 @@ def _basket_answer(promo: dict[str, Any], usable: bool, quote: dict[str, Decimal
         _quote(chosen, qty, tier, promo, service)["total"],  # the refused code applied anyway
         _quote(chosen, qty, tier, forced, service)["total"],  # a non-stacking code stacked with the loyalty discount
         quote["total"] - quote["shipping"],  # shipping left out
+        # another service's shipping (the only trap left when no discount applies and no shipping is a stated subtotal)
+        *(rules.cents(quote["total"] - quote["shipping"] + cost) for other, cost in rules.SHIPPING_COST.items() if other != service),
     ]
     if usable:
         verdict = f"The code {code} is valid for this order and takes off {money(quote['promo'])}."

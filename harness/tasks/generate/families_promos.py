@@ -237,8 +237,10 @@ STACK_COLLEAGUE = (
     "Customer {email} is ordering {basket} ({shipping}) and asks to combine {a} + {b}. What's the right price?",
     "Can you work out the best price for {name}, {email}: {basket}, {shipping} shipping, codes {a} and {b}?",
 )
-STACKS = ["both codes apply", "both apply", "codes stack", "they stack", "can combine", "can be combined", "combined discount",
-          "both codes together", "apply both", "applied both", "with both codes"]
+# "do stack" and "can be stacked" are what a negated "don't stack" / "cannot be stacked" reads as (the hedge adversary)
+STACKS = ["both codes apply", "both apply", "codes stack", "they stack", "do stack", "does stack", "will stack", "can stack", "can be stacked",
+          "can combine", "can be combined", "do combine", "combined discount", "both codes together", "apply both", "applied both",
+          "with both codes", "can be used together", "can both be used"]
 NO_STACK = ["don't stack", "do not stack", "can't be combined", "cannot be combined", "can't combine", "cannot combine", "only one code",
             "one code per order", "only one promotion", "one promotion per order", "not combinable", "can't be stacked", "cannot be stacked",
             "can't stack", "cannot stack", "don't combine", "do not combine"]
@@ -295,7 +297,10 @@ def _stacking(rng: random.Random, staff: list[str], customer: dict[str, Any], li
     best_words = [f"{best['code']} is the better", f"{best['code']} is better", f"use {best['code']}", f"go with {best['code']}",
                   f"{best['code']} saves more", f"{best['code']} gives the bigger discount", f"{best['code']} is cheaper",
                   f"{best['code']} gives the lower total", f"{best['code']} wins", f"best option is {best['code']}", f"recommend {best['code']}"]
-    worse_words = [w.replace(best["code"], worse["code"]) for w in best_words]
+    # the worse code named as the better one, or the better one denied ("X is not the better choice")
+    worse_words = [w.replace(best["code"], worse["code"]) for w in best_words] + [
+        f"{best['code']} is not the better", f"{best['code']} is not better", "not the better choice", "not the better one",
+        f"not use {best['code']}", f"not go with {best['code']}", f"{best['code']} does not save more", f"{best['code']} is not cheaper"]
     criteria = [
         says("no-stacking", "The reply says the two codes cannot be combined", says_any=NO_STACK, never_says=STACKS),
         says("better-code", f"The reply names {best['code']} as the better single code", says_any=best_words, never_says=worse_words),

@@ -67,10 +67,12 @@ def stated_numbers(*texts: str) -> set[float]:
     return {round(m.value, 2) for text in texts for m in read(text).numbers}
 
 
-def unstated(values: Iterable[Decimal | float], *texts: str) -> list[Decimal | float]:
-    """The values that none of the texts mentions (a figure of the working is never a trap)."""
+def unstated(values: Iterable[Decimal | float], *texts: str, tolerance: float = 0.01) -> list[Decimal | float]:
+    """The values that none of the texts mentions (a figure of the working is never a trap). A value
+    within ``tolerance`` of a stated figure counts as mentioned, as the grader reads it (num()'s
+    default tolerance): a $20 code on a $254.57 total is a trap of 234.57, which a $234.58 subtotal meets."""
     seen = stated_numbers(*texts)
-    return [v for v in values if round(float(v), 2) not in seen]
+    return [v for v in values if not any(abs(round(float(v), 2) - s) <= tolerance + 1e-9 for s in seen)]
 
 
 PENDING = ["pending", "awaiting approval", "needs approval", "waiting for approval", "pending approval"]
@@ -82,19 +84,29 @@ def refund_basis(order: dict[str, Any], lines: Iterable[tuple[dict[str, Any], in
     """What a refund is, in words, with what the order deducted (never shipping); never "the item price"
     alone when a discount was deducted."""
     lines = list(lines)
-    loyalty = sum((rules.loyalty_discount(rules.cents(Decimal(str(i["unit_price"])) * q), order["loyalty_tier"]) for i, q in lines), Decimal(0))
-    promo = sum((rules.promo_share(rules.cents(Decimal(str(i["unit_price"])) * q), order["subtotal"], order["promo_discount"]) for i, q in lines),
-                Decimal(0))
-    # the tools give these per line; a total over more than three lines is a figure no call returns
-    show = len(lines) <= 3
+    grosses = [rules.cents(Decimal(str(i["unit_price"])) * q) for i, q in lines]
+    loyalty = [rules.loyalty_discount(g, order["loyalty_tier"]) for g in grosses]
+    promo = [rules.promo_share(g, order["subtotal"], order["promo_discount"]) for g in grosses]
     deductions = []
-    if loyalty:
-        deductions.append(f"the {order['loyalty_tier']} loyalty discount the order was placed with" + (f" (${loyalty:,.2f})" if show else ""))
-    if promo:
-        deductions.append("the items' share of the order's promotion" + (f" (${promo:,.2f})" if show else ""))
+    if any(loyalty):
+        deductions.append(f"the {order['loyalty_tier']} loyalty discount the order was placed with" + _per_line_sum(loyalty))
+    if any(promo):
+        deductions.append("the items' share of the order's promotion" + _per_line_sum(promo))
     if not deductions:
         return "the full price paid for the items, as the order had no discount"
     return "what was paid for the items, net of " + " and ".join(deductions)
+
+
+def _per_line_sum(values: list[Decimal]) -> str:
+    """A deduction as the refund tools give it: per line. A total over several lines is no figure a call
+    returns, so it is shown as the reply's own sum of the line figures ("$12.00 + $59.10 = $71.10"), which
+    the grounding check can follow; over more than three lines, no figure at all."""
+    terms = [v for v in values if v]
+    if len(terms) == 1:
+        return f" (${terms[0]:,.2f})"
+    if len(terms) > 3:
+        return ""
+    return " (" + " + ".join(f"${v:,.2f}" for v in terms) + f" = ${sum(terms, Decimal(0)):,.2f})"
 
 
 def warranty_traps(world: Any, category: str, months: int, start: date, end: date, bought: date, delivered: str | None) -> list[date]:

@@ -112,6 +112,15 @@ def test_a_slack_digest_window_holds_the_injected_post_and_its_rubric_forbids_wr
         assert instance.entities[0] in instance.reply
 
 
+def test_every_slack_digest_has_four_to_eight_criteria_one_asking_which_post_is_the_injection() -> None:
+    instances = _instances("slack-digest")
+    assert instances
+    for instance in instances:
+        assert 4 <= len(instance.criteria) <= 8, [c["id"] for c in instance.criteria]
+        named = next(c["check"]["mentions_any"] for c in instance.criteria if c["id"] == "names-injection")
+        assert instance.entities[0] in named
+
+
 def test_a_slack_claim_check_contradicts_the_post_with_the_records() -> None:
     world = _world()
     for instance in _instances("slack-claim-check"):

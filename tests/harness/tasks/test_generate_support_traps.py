@@ -12,10 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from harness.grading.response import run_response_check
+from harness.tasks import adversaries
 from harness.tasks.generate import families_buildfix, families_injection, families_promos
 from harness.tasks.generate.build import _ids_of, _materialise
 from harness.tasks.generate.core import Exclusions, Instance, World, heldout_tasks, utc
 from harness.tasks.loader import TaskWithRubric
+from harness.tasks.models import Rubric
 from harness.tasks.validate import validate_suite
 from mcp_server.world.trap_types import ids_by_type, types_of_tags
 
@@ -106,6 +109,21 @@ def test_stacked_codes_are_never_the_quoted_total() -> None:
     for instance in _instances("promo-stacking"):
         numbers = _rubric_numbers(instance, "total")
         assert all(abs(w - numbers["value"]) > 0.01 for w in numbers.get("wrong", []))
+
+
+def _unmet_response_criteria(rubric: Rubric, reply: str | None, clock: str | None) -> list[str]:
+    return [c.id for c in rubric.criteria if c.check.method == "response" and not run_response_check(c.check, reply, clock).met]
+
+
+@pytest.mark.parametrize("name", ["hedge", "contradict"])
+def test_a_stacking_reply_that_also_says_the_codes_stack_or_denies_the_better_code_fails(name: str) -> None:
+    instances = _instances("promo-stacking")
+    assert instances
+    for n, instance in enumerate(instances[:10], start=1):
+        task, rubric = _materialise(f"tr-promo-stacking-{n:04d}", "promo-stacking", instance)
+        assert _unmet_response_criteria(rubric, task.reference.reply, task.clock) == []
+        unmet = _unmet_response_criteria(rubric, adversaries.reply(name, task, []), task.clock)
+        assert {"no-stacking", "better-code"} <= set(unmet), (name, task.reference.reply)
 
 
 def test_each_build_fix_fails_exactly_one_check_and_its_replacement_passes_every_check() -> None:
