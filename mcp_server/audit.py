@@ -245,7 +245,7 @@ def _error_result(text: str) -> CallToolResult:
 
 
 def _chars(value: Any) -> int:
-    return len(limits.canonical_text(value))
+    return limits.canonical_size(value)
 
 
 def _budget_refusal(episode: Episode) -> str | None:

@@ -33,6 +33,19 @@ def canonical_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+# The same encoder as canonical_text's, less the key sorting: the order of keys never changes the
+# length, and sorting every object's keys is about a quarter of the cost of measuring a result.
+_SIZE_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def canonical_size(value: Any) -> int:
+    """``len(canonical_text(value))``, measured without sorting keys. Equal for every JSON value
+    (string keys), which is all the audit measures: arguments and results as they crossed the wire."""
+    if isinstance(value, str):
+        return len(value)
+    return len(_SIZE_ENCODER.encode(value))
+
+
 def digest(value: Any) -> str:
     return hashlib.sha256(canonical_text(value).encode("utf-8", "surrogatepass")).hexdigest()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,6 +23,12 @@ INSTRUCTIONS = (
     "CoreCraft Computers customer-support tools. Read the 'company_policy' prompt before acting: "
     "it is the policy every action must follow."
 )
+
+# Set to 1 to keep the MCP SDK's OpenTelemetry span around every request (off by default: see
+# ``build_server``).
+TRACING_ENV = "CORECRAFT_OTEL_SPANS"
+# The SDK's own span middleware, as its class is named in mcp.server (a private module).
+_SDK_SPAN_MIDDLEWARE = "OpenTelemetryMiddleware"
 
 # Building a tool's argument and output models costs milliseconds; servers share the results.
 _BUILT_TOOLS: dict[str, tuple[ToolSpec, Tool]] = {}
@@ -83,9 +90,15 @@ def build_server(
     *,
     registry: EpisodeRegistry | None = None,
     clock: str | None = None,
+    tracing: bool | None = None,
 ) -> MCPServer[EpisodeRegistry]:
     """A server over the committed world. Pass a registry to share or inspect its episodes;
-    otherwise each connection lifespan gets a fresh registry (and so a fresh world)."""
+    otherwise each connection lifespan gets a fresh registry (and so a fresh world).
+
+    ``tracing`` keeps the SDK's OpenTelemetry span per request (default: the ``CORECRAFT_OTEL_SPANS``
+    environment variable, else off). Without an exporter the spans record nothing, yet cost about
+    a tenth of an in-process tool call; every call is in the episode's audit log either way. The
+    SDK documents dropping its span middleware from ``server.middleware`` as the way to opt out."""
     world = template or (registry.template if registry else load_template())
     default_clock = clock or (registry.default_clock if registry else None)
 
@@ -110,6 +123,8 @@ def build_server(
         tools=tools,
         middleware=[EpisodeAuditMiddleware({tool.name: tool for tool in tools})],
     )
+    if not (tracing if tracing is not None else os.environ.get(TRACING_ENV) == "1"):
+        server.middleware[:] = [m for m in server.middleware if type(m).__name__ != _SDK_SPAN_MIDDLEWARE]
 
     @server.prompt(name="company_policy", title="CoreCraft company policy")
     def company_policy() -> str:

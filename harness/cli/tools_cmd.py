@@ -36,7 +36,9 @@ async def listed_tools() -> list[dict[str, Any]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    tools = anyio.run(listed_tools)
+    from harness.cli.tools_cache import cached_tools
+
+    tools = cached_tools(lambda: anyio.run(listed_tools))
     if args.json:
         text = json.dumps({"tools": tools}, indent=2, ensure_ascii=False)
     else:

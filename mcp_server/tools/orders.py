@@ -3,7 +3,7 @@ tickets and refunds."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -16,9 +16,9 @@ from mcp_server.tools.records import (
     OrderSummary,
     Payment,
     Refund,
-    RefundLine,
     Shipment,
     TicketBrief,
+    json_list,
 )
 from mcp_server.tools.runtime import fetch_all, fetch_one, world_tool
 from mcp_server.tools.sql import Where, limit_field
@@ -30,6 +30,16 @@ OrderStatus = Literal[
 # By design (as in the original CoreCraft) a search returns at most this many orders and does not
 # say when it stopped early: agents have to narrow the date window to see everything.
 SEARCH_ORDERS_CAP = 10
+
+# getOrderDetails reads the order and its customer in one statement (one query fewer per call); the
+# customer's columns come back under a prefix no orders column has.
+_CUSTOMER_PREFIX = "customer__"
+_CUSTOMER_FIELDS = ("id", "name", "email", "loyalty_tier")
+_ORDER_WITH_CUSTOMER = (
+    "SELECT o.*, c.id AS customer__id, c.first_name || ' ' || c.last_name AS customer__name, "
+    "c.email AS customer__email, c.loyalty_tier AS customer__loyalty_tier "
+    "FROM orders o LEFT JOIN customers c ON c.id = o.customer_id WHERE o.id = ?"
+)
 
 
 class OrderPage(BaseModel):
@@ -86,12 +96,13 @@ async def getOrderDetails(
     payment, shipments with tracking events, the customer (id, name, email, tier), support tickets
     on the order, and refunds with their itemised lines."""
     order_id = order_id.strip()
-    order = await fetch_one("SELECT * FROM orders WHERE id = ?", (order_id,))
+    order = await fetch_one(_ORDER_WITH_CUSTOMER, (order_id,))
     if order is None:
         raise NotFoundError(
             f"no order with id {order_id!r}; order ids look like ord-YYMMDD-NNN (e.g. ord-250101-000). "
             "Use searchOrders with customer_id or a date window to find it"
         )
+    customer = {field: order.pop(_CUSTOMER_PREFIX + field) for field in _CUSTOMER_FIELDS}
     lines = await fetch_all(
         "SELECT oi.id, oi.product_id, p.name AS product_name, p.sku, p.category, oi.quantity, oi.unit_price, oi.line_total "
         "FROM order_items oi LEFT JOIN products p ON p.id = oi.product_id WHERE oi.order_id = ? ORDER BY oi.id",
@@ -102,25 +113,25 @@ async def getOrderDetails(
         (order_id,),
     )
     shipments = await fetch_all("SELECT * FROM shipments WHERE order_id = ? ORDER BY id", (order_id,))
-    customer = await fetch_one(
-        "SELECT id, first_name || ' ' || last_name AS name, email, loyalty_tier FROM customers WHERE id = ?",
-        (order["customer_id"],),
-    )
+    for shipment in shipments:  # what Shipment.from_row does, left to the one validation below
+        shipment["events"] = [event for event in json_list(shipment["events"]) if isinstance(event, dict)]
     tickets = await fetch_all(
         "SELECT id, status, subject FROM support_tickets WHERE order_id = ? ORDER BY created_at, id", (order_id,)
     )
-    return OrderDetails(
-        order=Order(**order),
-        lines=[OrderLine(**r) for r in lines],
-        payment=Payment(**payment) if payment else None,
-        shipments=[Shipment.from_row(r) for r in shipments],
-        customer=CustomerBrief(**customer) if customer else None,
-        tickets=[TicketBrief(**r) for r in tickets],
-        refunds=await _refunds_with_lines(order_id),
-    )
+    # One validation of the whole answer from plain rows: the same models and values as building
+    # each record on its own, for a fraction of the per-model overhead.
+    return OrderDetails.model_validate({
+        "order": order,
+        "lines": lines,
+        "payment": payment,
+        "shipments": shipments,
+        "customer": customer if customer["id"] is not None else None,
+        "tickets": tickets,
+        "refunds": await _refund_rows_with_lines(order_id),
+    })
 
 
-async def _refunds_with_lines(order_id: str) -> list[Refund]:
+async def _refund_rows_with_lines(order_id: str) -> list[dict[str, Any]]:
     refunds = await fetch_all("SELECT * FROM refunds WHERE order_id = ? ORDER BY created_at, id", (order_id,))
     if not refunds:
         return []
@@ -129,7 +140,7 @@ async def _refunds_with_lines(order_id: str) -> list[Refund]:
         f"SELECT id, refund_id, order_item_id, quantity, amount FROM refund_lines WHERE refund_id IN ({placeholders(ids)}) ORDER BY id",
         ids,
     )
-    by_refund: dict[str, list[RefundLine]] = {rid: [] for rid in ids}
+    by_refund: dict[str, list[dict[str, Any]]] = {rid: [] for rid in ids}
     for line in lines:
-        by_refund[line.pop("refund_id")].append(RefundLine(**line))
-    return [Refund(**r, lines=by_refund[r["id"]]) for r in refunds]
+        by_refund[line.pop("refund_id")].append(line)
+    return [{**r, "lines": by_refund[r["id"]]} for r in refunds]

@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from mcp import Client
 
 from mcp_server import limits
@@ -125,3 +127,16 @@ async def test_the_audit_budget_counts_exactly_what_the_log_keeps() -> None:
             len(limits.canonical_text(e.arguments)) + len(limits.canonical_text(e.result or "")) for e in episode.audit
         )
         assert len(episode.audit) == 4 and episode.audit_chars == kept
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@given(JSON_VALUES)
+def test_the_size_the_audit_counts_is_the_length_of_the_canonical_text(value: object) -> None:
+    # The audit measures without sorting keys; the budget and the digest cap must see the same number.
+    assert limits.canonical_size(value) == len(limits.canonical_text(value))

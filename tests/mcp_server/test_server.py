@@ -8,9 +8,10 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from mcp import Client
 
-from mcp_server.server import INSTRUCTIONS, build_server, compact_schema
+from mcp_server.server import INSTRUCTIONS, TRACING_ENV, build_server, compact_schema
 from mcp_server.tools import load_all_tools
 from mcp_server.world.store import load_template
 
@@ -143,3 +144,31 @@ async def test_published_schemas_are_portable_no_type_lists_and_every_any_of_bra
             assert [n["type"] for n in nodes if isinstance(n.get("type"), list)] == [], tool["name"]
             branches = [b for n in nodes for b in n.get("anyOf", []) + n.get("oneOf", [])]
             assert all("type" in branch or "enum" in branch or "const" in branch for branch in branches), tool["name"]
+
+
+def span_middleware(server: object) -> list[str]:
+    return [type(m).__name__ for m in server.middleware if "OpenTelemetry" in type(m).__name__]  # type: ignore[attr-defined]
+
+
+def test_the_sdks_request_spans_are_off_unless_asked_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(TRACING_ENV, raising=False)
+    assert span_middleware(build_server()) == []
+    assert span_middleware(build_server(tracing=True)) == ["OpenTelemetryMiddleware"]
+    monkeypatch.setenv(TRACING_ENV, "1")
+    assert span_middleware(build_server()) == ["OpenTelemetryMiddleware"]
+    assert span_middleware(build_server(tracing=False)) == []
+
+
+async def test_a_server_with_request_spans_answers_tool_calls_exactly_as_one_without() -> None:
+    conn = load_template().connect_sync()
+    try:
+        order_id = conn.execute("SELECT id FROM orders ORDER BY id LIMIT 1").fetchone()[0]
+    finally:
+        conn.close()
+    answers = []
+    for tracing in (False, True):
+        async with Client(build_server(tracing=tracing)) as client:
+            result = await client.call_tool("getOrderDetails", {"order_id": order_id})
+        assert not result.is_error
+        answers.append(result.model_dump(by_alias=True))
+    assert answers[0] == answers[1]

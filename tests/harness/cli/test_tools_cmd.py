@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
+from harness.cli import tools_cache
 from harness.cli.main import main
 from mcp_server.tools import load_all_tools
+
+
+@pytest.fixture(autouse=True)
+def private_tools_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test builds the list itself and leaves the user's cache alone."""
+    monkeypatch.setattr(tools_cache, "default_cache_file", lambda: tmp_path / "tools.json")
 
 
 def test_tools_json_prints_the_23_wire_definitions(capsys: pytest.CaptureFixture[str]) -> None:

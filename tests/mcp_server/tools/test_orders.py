@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tool_support import call, call_error, description, world_row, world_rows
+from tool_support import call, call_error, call_with_rows, description, world_row, world_rows
 
 EASTERN = ZoneInfo("America/New_York")
 
@@ -116,6 +116,31 @@ async def test_get_order_details_joins_lines_payment_shipments_customer_tickets_
     assert {t["id"] for t in details["tickets"]} == {t["id"] for t in tickets}
     refund_lines = world_rows("SELECT rl.id FROM refund_lines rl JOIN refunds r ON r.id = rl.refund_id WHERE r.order_id = ?", (order_id,))
     assert sorted(line["id"] for r in details["refunds"] for line in r["lines"]) == sorted(r["id"] for r in refund_lines)
+
+
+async def test_get_order_details_names_the_customer_as_on_record_with_their_current_tier() -> None:
+    order_id = world_row(
+        "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id WHERE o.loyalty_tier != c.loyalty_tier ORDER BY o.id"
+    )["id"]
+    customer = world_row(
+        "SELECT c.* FROM customers c JOIN orders o ON o.customer_id = c.id WHERE o.id = ?", (order_id,)
+    )
+    details = await call("getOrderDetails", {"order_id": order_id})
+    assert details["customer"] == {
+        "id": customer["id"], "name": f"{customer['first_name']} {customer['last_name']}",
+        "email": customer["email"], "loyalty_tier": customer["loyalty_tier"],
+    }
+    assert details["order"]["loyalty_tier"] != customer["loyalty_tier"]  # the order keeps its tier at purchase
+    assert not any(key.startswith("customer__") for key in details["order"])
+
+
+async def test_get_order_details_of_an_order_whose_customer_record_is_gone_has_no_customer() -> None:
+    order = world_row("SELECT id, customer_id FROM orders ORDER BY id")
+    details = await call_with_rows(
+        [("PRAGMA foreign_keys = OFF", ()), ("DELETE FROM customers WHERE id = ?", (order["customer_id"],))],
+        "getOrderDetails", {"order_id": order["id"]},
+    )
+    assert details["customer"] is None and details["order"]["customer_id"] == order["customer_id"]
 
 
 async def test_get_order_details_shows_the_latest_of_several_payments() -> None:

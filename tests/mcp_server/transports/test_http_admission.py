@@ -91,6 +91,39 @@ async def test_a_request_that_waits_too_long_for_its_turn_gets_503_with_retry_af
     assert inner.started == 1 and admission.refused == 1 and admission.in_flight == 0
 
 
+class OrderedApp(HeldApp):
+    """A HeldApp that records the order in which requests (told apart by their bodies) entered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.order: list[bytes] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        message = await receive()
+        self.order.append(message.get("body", b""))
+        self.entered.set()
+        await self.release.wait()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+
+async def test_requests_that_queued_are_admitted_in_arrival_order_and_a_newcomer_waits_behind_them() -> None:
+    inner = OrderedApp()
+    admission = Admission(inner, max_in_flight=1, max_queued=10, max_wait_s=30, max_body_bytes=1024)
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as tasks:
+            tasks.start_soon(admission, *request(chunks=(b"first",)), sink()[1])
+            await inner.entered.wait()
+            for queued, body in enumerate((b"second", b"third"), start=1):
+                tasks.start_soon(admission, *request(chunks=(body,)), sink()[1])
+                while admission.queued < queued:
+                    await anyio.sleep(0.001)
+            inner.release.set()  # every request now finishes as soon as it enters
+            tasks.start_soon(admission, *request(chunks=(b"newcomer",)), sink()[1])
+    assert inner.order == [b"first", b"second", b"third", b"newcomer"]
+    assert admission.in_flight == 0 and admission.refused == 0
+
+
 async def test_a_full_queue_refuses_at_once_and_reads_and_closes_are_never_held_back() -> None:
     inner = HeldApp()
     admission = Admission(inner, max_in_flight=1, max_queued=0, max_wait_s=30, max_body_bytes=1024)
