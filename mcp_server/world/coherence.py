@@ -2,11 +2,12 @@
 
 invariants.py checks money, references and statuses; these rules check what the records say to a
 reader: products have names that tell them apart, a ticket's text fits the product it speaks of and
-what tracking showed when it was written, goods are returned or troubleshot only once delivered, a
-Slack message names only records that exist when it is posted, and nothing happens after the world's
-default clock. Each rule is ``(connection) -> [violation, ...]``
-naming the ids involved; ``check_rules`` runs them all by name. The committed world passes every rule
-(tests/mcp_server/world/test_world_coherence.py); tool writes are not expected to keep them.
+what tracking showed when it was written, goods are returned or troubleshot only once delivered, an
+order contains only products already released, a Slack message names only records that exist when it
+is posted, and nothing happens after the world's default clock. Each rule is
+``(connection) -> [violation, ...]`` naming the ids involved; ``check_rules`` runs them all by name.
+The committed world passes every rule (tests/mcp_server/world/test_world_coherence.py); tool writes
+are not expected to keep them.
 """
 
 from __future__ import annotations
@@ -172,6 +173,20 @@ def ticket_matches_tracking(conn: sqlite3.Connection, designed: set[str] | None 
     return out
 
 
+def orders_only_released_products(conn: sqlite3.Connection) -> list[str]:
+    """An order contains only products released by the time it was placed (orders.created_at, else the
+    time of the order's first payment): nobody buys what the catalogue does not sell yet."""
+    out = []
+    for line in _rows(conn, "SELECT o.id AS order_id, COALESCE(o.created_at, (SELECT MIN(p.created_at) FROM payments p "
+                            "WHERE p.order_id = o.id)) AS placed, i.product_id, pr.released_at FROM orders o "
+                            "JOIN order_items i ON i.order_id = o.id JOIN products pr ON pr.id = i.product_id "
+                            "WHERE pr.released_at IS NOT NULL ORDER BY o.id, i.id"):
+        if line["placed"] and _when(line["released_at"]) > _when(line["placed"]):
+            out.append(f"orders {line['order_id']}: placed {line['placed']} but contains product {line['product_id']}, "
+                       f"released only {line['released_at']}")
+    return out
+
+
 def nothing_after_clock(conn: sqlite3.Connection) -> list[str]:
     """Every recorded moment (created, updated, posted, captured, shipped, delivered, tracking events...)
     is at or before the default clock: the world has no future history. Promotion windows and etas may
@@ -199,17 +214,10 @@ BORN_AT = {"builds": "created_at", "customers": "created_at", "employees": "hire
            "resolutions": "created_at", "slack_messages": "posted_at", "support_tickets": "created_at"}
 RECORD_ID = re.compile(r"\b[a-z]{2,5}-[0-9]{3,6}(?:-[0-9]{3})?\b")
 # Original-world messages that name a record dated after them, listed rather than fixed because held-out
-# tasks read them: 23 escalation/fulfilment posts name a product whose catalogue release date is later
-# than the order they discuss (378 original orders contain a product "released" after the order), and
-# msg-00354 cites tkt-00001, which was created six days after it.
-ORIGINAL_EARLY_MENTIONS = frozenset({
-    ("msg-00354", "tkt-00001"), ("msg-00007", "prd-0249"), ("msg-00015", "prd-0195"), ("msg-00019", "prd-0074"), ("msg-00023", "prd-0066"),
-    ("msg-00024", "prd-0031"), ("msg-00030", "prd-0249"), ("msg-00034", "prd-0169"), ("msg-00035", "prd-0014"),
-    ("msg-00038", "prd-0131"), ("msg-00043", "prd-0169"), ("msg-00044", "prd-0013"), ("msg-00048", "prd-0181"),
-    ("msg-00060", "prd-0005"), ("msg-00067", "prd-0066"), ("msg-00071", "prd-0013"), ("msg-00078", "prd-0088"),
-    ("msg-00090", "prd-0229"), ("msg-00103", "prd-0069"), ("msg-00119", "prd-0197"), ("msg-00123", "prd-0031"),
-    ("msg-00133", "prd-0238"), ("msg-00137", "prd-0005"), ("msg-00147", "prd-0009"),
-})
+# tasks read them: msg-00354 cites tkt-00001, which was created six days after it. (Posts that named a
+# product "released" after the order they discuss are gone: the generator dates every release before the
+# product's first order, see orders_only_released_products.)
+ORIGINAL_EARLY_MENTIONS = frozenset({("msg-00354", "tkt-00001")})
 
 
 def slack_names_existing_records(conn: sqlite3.Connection, exempt: frozenset[tuple[str, str]] = ORIGINAL_EARLY_MENTIONS) -> list[str]:
@@ -236,6 +244,7 @@ COHERENCE_RULES: dict[str, Rule] = {
     "ticket_fits_product": ticket_fits_product,
     "ticket_after_delivery": ticket_after_delivery,
     "ticket_matches_tracking": ticket_matches_tracking,
+    "orders_only_released_products": orders_only_released_products,
     "nothing_after_clock": nothing_after_clock,
     "slack_names_existing_records": slack_names_existing_records,
 }

@@ -60,6 +60,7 @@ def build_world(seed: int = SEED) -> World:
     world.rng = random.Random(f"{seed}:planted_slack")
     planted_content.plant_slack(world, drafts)
     drafts.write()
+    catalog.release_before_first_sale(world)  # last: it reads every order, and no step reads the dates it moves
     return world
 
 

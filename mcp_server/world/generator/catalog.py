@@ -3,8 +3,9 @@ warranty policies. All brands are invented."""
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from mcp_server.world.generator.common import NOW, Row, World, eastern, money, random_moment, utc_text
@@ -252,6 +253,33 @@ def build_catalog(world: World) -> None:
     _unique_names(world)
     _describe(world)
     _inventory(world)
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+
+
+def release_before_first_sale(world: World) -> None:
+    """A product is released before anyone orders it: one whose drawn release date falls after its
+    first order (orders.created_at, else the order's first payment) is moved 10 to 75 days before that
+    order. Runs last, once every order exists, so that no step sees other dates than before (the
+    planted orders already pick products released a week earlier); each moved date is drawn from its
+    own product-seeded RNG, so the world's other draws do not move."""
+    paid: dict[str, str] = {}
+    for payment in world.rows("payments"):
+        order_id, stamp = payment["order_id"], payment["created_at"]
+        if stamp and (order_id not in paid or _parse(stamp) < _parse(paid[order_id])):
+            paid[order_id] = stamp
+    first_sale: dict[str, datetime] = {}
+    for item in world.rows("order_items"):
+        stamp = world.get(item["order_id"])["created_at"] or paid.get(item["order_id"])
+        if stamp and (item["product_id"] not in first_sale or _parse(stamp) < first_sale[item["product_id"]]):
+            first_sale[item["product_id"]] = _parse(stamp)
+    for product in world.rows("products"):
+        sold = first_sale.get(product["id"])
+        if sold and product["released_at"] and _parse(product["released_at"]) > sold:
+            rng = random.Random(f"release:{product['id']}")
+            product["released_at"] = utc_text(sold - timedelta(days=rng.randint(10, 75), seconds=rng.randint(0, 86399)))
 
 
 def products_in(world: World, category: str) -> list[Row]:

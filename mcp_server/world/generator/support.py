@@ -129,9 +129,9 @@ def make_ticket(world: World, customer_id: str, ticket_type: str, created: datet
     })
     if created != drawn_at:
         ticket[DRAWN_AT] = utc_text(drawn_at)  # escalations are drawn in the order of these times
-    if designed_trap and order:
+    if designed_trap and order:  # only the original tickets draw their text here (planted ones bring theirs)
         shipment = next(s for s in world.rows("shipments") if s["order_id"] == order["id"])
-        world.plant("lost_parcel", f"customer says marked delivered; tracking shows {shipment['status']}", ticket["id"], order["id"], shipment["id"])
+        world.plant("lost_parcel", f"original: customer says marked delivered; tracking shows {shipment['status']}", ticket["id"], order["id"], shipment["id"])
     return ticket
 
 
