@@ -175,7 +175,8 @@ def ticket_matches_tracking(conn: sqlite3.Connection, designed: set[str] | None 
 
 def orders_only_released_products(conn: sqlite3.Connection) -> list[str]:
     """An order contains only products released by the time it was placed (orders.created_at, else the
-    time of the order's first payment): nobody buys what the catalogue does not sell yet."""
+    time of the order's first payment), and a saved build only products released when it was saved:
+    nobody buys or plans with what the catalogue does not sell yet."""
     out = []
     for line in _rows(conn, "SELECT o.id AS order_id, COALESCE(o.created_at, (SELECT MIN(p.created_at) FROM payments p "
                             "WHERE p.order_id = o.id)) AS placed, i.product_id, pr.released_at FROM orders o "
@@ -183,6 +184,12 @@ def orders_only_released_products(conn: sqlite3.Connection) -> list[str]:
                             "WHERE pr.released_at IS NOT NULL ORDER BY o.id, i.id"):
         if line["placed"] and _when(line["released_at"]) > _when(line["placed"]):
             out.append(f"orders {line['order_id']}: placed {line['placed']} but contains product {line['product_id']}, "
+                       f"released only {line['released_at']}")
+    for line in _rows(conn, "SELECT b.id AS build_id, b.created_at, i.product_id, pr.released_at FROM builds b "
+                            "JOIN build_items i ON i.build_id = b.id JOIN products pr ON pr.id = i.product_id "
+                            "WHERE pr.released_at IS NOT NULL AND b.created_at IS NOT NULL ORDER BY b.id, i.id"):
+        if _when(line["released_at"]) > _when(line["created_at"]):
+            out.append(f"builds {line['build_id']}: saved {line['created_at']} with product {line['product_id']}, "
                        f"released only {line['released_at']}")
     return out
 

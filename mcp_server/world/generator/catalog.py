@@ -260,9 +260,9 @@ def _parse(stamp: str) -> datetime:
 
 
 def release_before_first_sale(world: World) -> None:
-    """A product is released before anyone orders it: one whose drawn release date falls after its
-    first order (orders.created_at, else the order's first payment) is moved 10 to 75 days before that
-    order. Runs last, once every order exists, so that no step sees other dates than before (the
+    """A product is released before anyone orders it or saves it in a build: one whose drawn release
+    date falls after its first order (orders.created_at, else the order's first payment) or its first
+    saved build (builds.created_at) is moved 10 to 75 days before that moment. Runs last, once every order exists, so that no step sees other dates than before (the
     planted orders already pick products released a week earlier); each moved date is drawn from its
     own product-seeded RNG, so the world's other draws do not move."""
     paid: dict[str, str] = {}
@@ -273,6 +273,10 @@ def release_before_first_sale(world: World) -> None:
     first_sale: dict[str, datetime] = {}
     for item in world.rows("order_items"):
         stamp = world.get(item["order_id"])["created_at"] or paid.get(item["order_id"])
+        if stamp and (item["product_id"] not in first_sale or _parse(stamp) < first_sale[item["product_id"]]):
+            first_sale[item["product_id"]] = _parse(stamp)
+    for item in world.rows("build_items"):
+        stamp = world.get(item["build_id"])["created_at"]
         if stamp and (item["product_id"] not in first_sale or _parse(stamp) < first_sale[item["product_id"]]):
             first_sale[item["product_id"]] = _parse(stamp)
     for product in world.rows("products"):

@@ -110,6 +110,14 @@ def test_an_order_containing_a_product_released_after_it_was_placed_is_named(wor
     assert not [m for m in coherence.orders_only_released_products(world) if m.startswith(f"orders {order}:")], "released at the moment of the order is in time"
 
 
+def test_a_build_saved_before_one_of_its_products_was_released_is_named(world: sqlite3.Connection) -> None:
+    build, product, saved = world.execute(
+        "SELECT b.id, i.product_id, b.created_at FROM builds b JOIN build_items i ON i.build_id = b.id "
+        "WHERE b.created_at IS NOT NULL ORDER BY b.id LIMIT 1").fetchone()
+    world.execute("UPDATE products SET released_at = strftime('%Y-%m-%dT%H:%M:%SZ', ?, '+1 day') WHERE id = ?", (saved, product))
+    assert [m for m in coherence.orders_only_released_products(world) if m.startswith(f"builds {build}:") and product in m]
+
+
 def test_a_slack_message_posted_before_the_order_it_speaks_of_is_named(world: sqlite3.Connection) -> None:
     message, order, placed = world.execute(
         "SELECT m.id, o.id, o.created_at FROM slack_messages m JOIN orders o ON instr(m.text, o.id) > 0 ORDER BY m.id DESC LIMIT 1").fetchone()
