@@ -5,6 +5,8 @@ so the number of distinct skeletons measures how much phrasing a task set really
 the first training split had 1,255 tasks but only about 287 skeletons). The blanking is deliberately
 generous: product, brand, customer and employee names, promotion codes, channel names, ids, emails,
 amounts, counts and dates all become placeholders, and case, punctuation and spacing are ignored.
+``core_skeleton`` is stricter still: it also drops the generator's stock greetings and sign-offs, so
+it counts the distinct ways the ask itself is put.
 """
 
 from __future__ import annotations
@@ -88,5 +90,21 @@ def skeleton(prompt: str, vocabulary: Vocabulary | None = None) -> str:
     return " ".join(collapsed)
 
 
-def distinct_skeletons(prompts: Iterable[str], vocabulary: Vocabulary | None = None) -> int:
-    return len({skeleton(p, vocabulary) for p in prompts})
+@cache
+def _frames() -> re.Pattern[str]:
+    from harness.tasks.generate import voices
+
+    phrases = {text for value in vars(voices).values() if isinstance(value, tuple)
+               for text in value if isinstance(text, str) and text}
+    return re.compile("|".join(re.escape(p) for p in sorted(phrases, key=len, reverse=True)))
+
+
+def core_skeleton(prompt: str, vocabulary: Vocabulary | None = None) -> str:
+    """The skeleton of the ask itself: the generator's stock openers, asides and sign-offs
+    (generate/voices.py) removed first, so that a greeting alone never makes a new shape."""
+    return skeleton(_frames().sub(" ", prompt), vocabulary)
+
+
+def distinct_skeletons(prompts: Iterable[str], vocabulary: Vocabulary | None = None, *, core: bool = False) -> int:
+    shape = core_skeleton if core else skeleton
+    return len({shape(p, vocabulary) for p in prompts})

@@ -18,7 +18,7 @@ from harness.tasks.entities import entity_types_of_tables, table_of_id, task_ids
 from harness.tasks.loader import SPLITS, TaskWithRubric
 from harness.tasks.models import Category, Difficulty, JudgeCheck
 from harness.tasks.replay import Replay
-from harness.tasks.skeletons import skeleton
+from harness.tasks.skeletons import core_skeleton, skeleton
 from harness.tasks.trap_coverage import IdsByType, trap_coverage
 from harness.tasks.validate import ProbeSummary, render_probes
 from mcp_server.world.store import ENTITY_TYPES
@@ -101,15 +101,18 @@ def task_stats(
 def _variety(tasks: Sequence[Any], trap_ids: IdsByType | None) -> dict[str, Any]:
     """Families, distinct prompt skeletons (skeletons.py) and, with the manifest, trap coverage."""
     families: dict[str, set[str]] = defaultdict(set)
+    cores: set[str] = set()
     counts: Counter[str] = Counter()
     for task in tasks:
         family = task.family or "(none)"
         families[family].add(skeleton(task.prompt))
+        cores.add(core_skeleton(task.prompt))
         counts[family] += 1
     found: dict[str, Any] = {
         "tasks": len(tasks),
         "families": len(set(families) - {"(none)"}),  # hand-written (held-out) tasks have no family
         "skeletons": len(set().union(*families.values())) if families else 0,
+        "core_skeletons": len(cores),  # without the stock greetings and sign-offs
         "by_family": {f: {"tasks": counts[f], "skeletons": len(families[f])} for f in sorted(families)},
     }
     if trap_ids is not None:
@@ -140,7 +143,7 @@ def render_stats(stats: dict[str, Any]) -> str:
                  f"alternative correct replies: {stats['alternative_replies']}")
     for split, variety in stats.get("by_split", {}).items():
         lines.append(f"{split}: {variety['tasks']} tasks, {variety['families']} families, "
-                     f"{variety['skeletons']} distinct prompt skeletons")
+                     f"{variety['skeletons']} distinct prompt skeletons ({variety['core_skeletons']} without greetings and sign-offs)")
         if "trap_coverage" in variety:
             lines.append("  tasks exercising each trap: " + ", ".join(f"{k} {v}" for k, v in variety["trap_coverage"].items()))
     if "world_trap_instances" in stats:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from harness.tasks.skeletons import distinct_skeletons, skeleton
+from harness.tasks.skeletons import core_skeleton, distinct_skeletons, skeleton
 
 
 def test_ids_emails_amounts_and_dates_are_blanked() -> None:
@@ -28,3 +28,10 @@ def test_the_same_ask_about_other_records_shares_a_skeleton_but_other_wording_do
 
 def test_case_punctuation_and_spacing_do_not_make_a_new_skeleton() -> None:
     assert skeleton("Where is   my ORDER?!") == skeleton("where is my order")
+
+
+def test_a_stock_greeting_or_sign_off_is_not_a_new_shape_of_the_ask() -> None:
+    plain = "Where is my order ord-250101-111?"
+    framed = "Hi there, I'm writing from my phone so sorry for any typos. Where is my order ord-250101-111? Thanks in advance."
+    assert skeleton(plain) != skeleton(framed)
+    assert core_skeleton(plain) == core_skeleton(framed)
