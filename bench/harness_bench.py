@@ -5,10 +5,13 @@
 
 (a) overhead: `scripted/reference` (no model latency) over the in-process server, end to end
     through `execute_run` (manifest, per-episode world, MCP client, transcript fsync): episodes/s.
-(b) latency: an OpenAI-compatible stub that answers every request after a fixed delay, in its own
-    process on a loopback port, driven through the real OpenAI SDK, the real provider and the
-    real runner: 200 episodes x 3 turns x 1 s at concurrency 50 against the ideal
-    episodes x turns x latency / concurrency = 12 s. Target: within 10 % of ideal.
+(b) latency: an OpenAI-compatible stub (bench/stub_model_server.py) that answers every model turn
+    after a fixed delay, in its own process on a loopback port, driven through the real OpenAI SDK,
+    the real provider and the real runner: 200 episodes x 3 turns x 1 s at concurrency 50 against
+    the ideal episodes x turns x latency / concurrency = 12 s. Target: within 5 % of ideal (issue
+    #12). The same run with an in-process fake model shows the harness without any HTTP. The CPU
+    each process spent during the run is printed apart: a real model server runs elsewhere, so the
+    stub's share of this machine is not the harness's cost.
 
 (c) adapters: CPU per model request of each HTTP provider adapter (openai-compatible, openai,
     openai-responses, anthropic) through its real SDK against httpx2.MockTransport, with the
@@ -40,12 +43,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from harness.runner import RunConfig, execute_run  # noqa: E402
 from mcp_server.world.store import load_template  # noqa: E402
+from stub_model_server import READ_CALLS  # noqa: E402 - bench/ is this script's own directory
 
-READ_CALLS = [
-    {"tool": "searchCustomers", "arguments": {"customer_id": "cus-00001"}},
-    {"tool": "searchOrders", "arguments": {"customer_id": "cus-00001"}},
-    {"tool": "searchTickets", "arguments": {"customer_id": "cus-00001"}},
-]
+STUB_SERVER = Path(__file__).resolve().with_name("stub_model_server.py")
+STUB_MODEL = "stub-model"
 
 
 def write_suite(root: Path, tasks: int, calls_per_task: int) -> Path:
@@ -133,38 +134,7 @@ class LatencyConversation:
         return None
 
 
-# --- (b): the stub model server -------------------------------------------------------------
-
-
-def serve_stub(port: int, latency_s: float, tool_turns: int) -> None:
-    """An OpenAI Chat Completions stub: ``tool_turns`` tool calls, then a final reply; every
-    answer after ``latency_s``. Runs in its own process so it shares nothing with the harness."""
-    import uvicorn
-    from starlette.applications import Starlette
-    from starlette.requests import Request
-    from starlette.responses import JSONResponse
-    from starlette.routing import Route
-
-    async def completions(request: Request) -> JSONResponse:
-        body = await request.json()
-        await asyncio.sleep(latency_s)
-        done = sum(1 for m in body["messages"] if m.get("role") == "tool")
-        if done < tool_turns:
-            call = READ_CALLS[done % len(READ_CALLS)]
-            message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": [
-                {"id": f"call_{done}", "type": "function",
-                 "function": {"name": call["tool"], "arguments": json.dumps(call["arguments"])}}]}
-            finish = "tool_calls"
-        else:
-            message, finish = {"role": "assistant", "content": "Summary: all good."}, "stop"
-        return JSONResponse({
-            "id": "cmpl-bench", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "message": message, "finish_reason": finish}],
-            "usage": {"prompt_tokens": 1000, "completion_tokens": 50, "total_tokens": 1050},
-        })
-
-    app = Starlette(routes=[Route("/v1/chat/completions", completions, methods=["POST"])])
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", backlog=4096)
+# --- (b): the stub model server (bench/stub_model_server.py, in its own process) -------------
 
 
 def process_cpu_s(pid: int) -> float | None:
@@ -199,7 +169,8 @@ async def bench_latency(episodes: int, concurrency: int, latency_s: float, turns
     stub = None
     if through_sdk:
         stub = subprocess.Popen(
-            [sys.executable, __file__, "--serve-stub", str(port), "--latency", str(latency_s), "--turns", str(turns)],
+            [sys.executable, str(STUB_SERVER), str(port), "--latency", str(latency_s), "--tool-turns", str(turns - 1),
+             "--model", STUB_MODEL],
             stdout=subprocess.DEVNULL,
         )
     try:
@@ -210,8 +181,8 @@ async def bench_latency(episodes: int, concurrency: int, latency_s: float, turns
         with tempfile.TemporaryDirectory(prefix="corecraft-bench-") as scratch:
             root = write_suite(Path(scratch) / "suite", tasks, turns - 1)
             prices = Path(scratch) / "prices.json"
-            prices.write_text(json.dumps({"stub-model": {"input": 0, "output": 0}, "fake/latency": {"input": 0, "output": 0}}))
-            config = RunConfig(model="openai-compatible/stub-model" if through_sdk else "fake/latency", split="heldout",
+            prices.write_text(json.dumps({STUB_MODEL: {"input": 0, "output": 0}, "fake/latency": {"input": 0, "output": 0}}))
+            config = RunConfig(model=f"openai-compatible/{STUB_MODEL}" if through_sdk else "fake/latency", split="heldout",
                                out_dir=Path(scratch) / "run", trials=trials, concurrency=concurrency, tasks_root=root,
                                base_url=f"http://127.0.0.1:{port}/v1" if through_sdk else None, price_table=prices)
             provider = None if through_sdk else LatencyModel(latency_s, turns - 1)
@@ -221,12 +192,15 @@ async def bench_latency(episodes: int, concurrency: int, latency_s: float, turns
             if through_sdk:
                 importlib.import_module("harness.providers.openai_chat")
             sdk_import_s = time.perf_counter() - import_started
+            # The stub's CPU during the run only: its start-up (imports) is not per-request work.
+            stub_cpu_started = process_cpu_s(stub.pid) if stub is not None else None
             started = time.perf_counter()
             cpu_started = time.process_time()
             summary = await execute_run(config, provider=provider, stream=io.StringIO())
             elapsed = time.perf_counter() - started
             cpu = time.process_time() - cpu_started
-            stub_cpu = process_cpu_s(stub.pid) if stub is not None else None
+            stub_cpu_ended = process_cpu_s(stub.pid) if stub is not None else None
+            stub_cpu = None if stub_cpu_started is None or stub_cpu_ended is None else stub_cpu_ended - stub_cpu_started
             counts = count_records(config.out_dir)
             durations = [json.loads(line)["duration_s"] for line in (config.out_dir / "transcripts.jsonl").read_text().splitlines()]
             size = (config.out_dir / "transcripts.jsonl").stat().st_size
@@ -240,10 +214,11 @@ async def bench_latency(episodes: int, concurrency: int, latency_s: float, turns
         "provider": "openai-compatible via the OpenAI SDK, stub in its own process" if through_sdk else "in-process fake",
         "episodes": ran, "turns_per_episode": turns, "latency_s": latency_s, "concurrency": concurrency,
         "seconds": round(elapsed, 3), "ideal_seconds": round(ideal, 3), "sdk_import_s": round(sdk_import_s, 3),
-        "over_ideal_pct": round(100 * (elapsed - ideal) / ideal, 2), "target_pct": 10.0,
+        "over_ideal_pct": round(100 * (elapsed - ideal) / ideal, 2), "target_pct": 5.0,
         "mean_episode_s": round(sum(durations) / len(durations), 3), "harness_cpu_s": round(cpu, 2),
         "harness_cpu_ms_per_turn": round(1000 * cpu / (ran * turns), 2),
         "stub_cpu_s": None if stub_cpu is None else round(stub_cpu, 2),
+        "stub_cpu_ms_per_request": None if stub_cpu is None else round(1000 * stub_cpu / (ran * turns), 2),
         "transcript_mb": round(size / 1e6, 2), "statuses": counts, "exit_code": summary.exit_code,
     }
 
@@ -333,11 +308,7 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=1.0, help="stub seconds per model turn (part b)")
     parser.add_argument("--turns", type=int, default=3, help="model turns per episode (part b; part a makes turns-1 calls too)")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--serve-stub", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.serve_stub:
-        serve_stub(args.serve_stub, args.latency, args.turns - 1)
-        return 0
     load_template()  # build or read the world cache outside the timings
     import harness.providers.registry  # noqa: F401 - SDK imports (seconds) are start-up, not per-run work
     results: dict[str, Any] = {
@@ -363,12 +334,15 @@ def main() -> int:
     for key in ("latency_fake", "latency_sdk"):
         if key in results:
             b = results[key]
-            stub_cpu = "" if b["stub_cpu_s"] is None else f", stub CPU {b['stub_cpu_s']} s, SDK import {b['sdk_import_s']} s (before the clock)"
             print(f"(b) {b['provider']}: {b['latency_s']} s per turn, {b['turns_per_episode']} turns, {b['episodes']} episodes at "
                   f"concurrency {b['concurrency']}: {b['seconds']} s vs ideal {b['ideal_seconds']} s "
-                  f"({b['over_ideal_pct']:+.1f} % over; target <= {b['target_pct']:.0f} %); mean episode {b['mean_episode_s']} s, "
-                  f"harness CPU {b['harness_cpu_s']} s ({b['harness_cpu_ms_per_turn']} ms per turn){stub_cpu}, "
+                  f"({b['over_ideal_pct']:+.1f} % over; target <= {b['target_pct']:.0f} %); mean episode {b['mean_episode_s']} s; "
                   f"transcripts {b['transcript_mb']} MB; statuses {b['statuses']}")
+            # Both processes share this machine's CPUs: the stub's share is not the harness's cost.
+            stub_cpu = ("" if b["stub_cpu_s"] is None else
+                        f"; stub model server {b['stub_cpu_s']} s ({b['stub_cpu_ms_per_request']} ms per request), "
+                        f"SDK import {b['sdk_import_s']} s (before the clock)")
+            print(f"    CPU during the run: harness {b['harness_cpu_s']} s ({b['harness_cpu_ms_per_turn']} ms per turn){stub_cpu}")
     for prefix, c in results.get("adapters", {}).items():
         print(f"(c) {prefix} adapter through its SDK (MockTransport): {c['cpu_ms_per_request']} ms CPU per request "
               f"({c['requests']} requests of up to {c['request_kb']} KB)")

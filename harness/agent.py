@@ -82,6 +82,25 @@ def tool_schemas(tools: list[Tool], descriptions: ToolDescriptions = "full") -> 
     return describe_tools(schemas, descriptions)
 
 
+# The last tool listing an episode converted, with its schemas. Every episode of a run gets the same
+# Tool objects (connections cache the listing), so they are converted once per run and the episodes
+# share the same ToolSchema objects, by which a provider recognises a tool list it has already laid
+# out (HttpProvider.conversation_body). Schemas are never modified, so sharing them is safe.
+_last_schemas: tuple[tuple[Tool, ...], ToolDescriptions, tuple[ToolSchema, ...]] | None = None
+
+
+def episode_tool_schemas(tools: list[Tool], descriptions: ToolDescriptions) -> list[ToolSchema]:
+    """``tool_schemas``, reusing the last result when ``tools`` holds the very same objects."""
+    global _last_schemas
+    last = _last_schemas
+    if (last is not None and last[1] == descriptions and len(last[0]) == len(tools)
+            and all(seen is tool for seen, tool in zip(last[0], tools))):
+        return list(last[2])
+    schemas = tool_schemas(tools, descriptions)
+    _last_schemas = (tuple(tools), descriptions, tuple(schemas))
+    return schemas
+
+
 def unknown_tool_text(name: str, available: list[str]) -> str:
     return (f"{UNKNOWN_TOOL_PREFIX}{name!r}: no tool of that name exists. "
             f"Call one of the available tools: {', '.join(available)}.")
@@ -233,7 +252,7 @@ async def run_episode(
             tools = await handle.session.list_tools()
             system = system_prompt(task)
             trace.messages = [Message(role="system", content=system), Message(role="user", content=task.prompt)]
-            schemas = tool_schemas(tools, tool_descriptions)
+            schemas = episode_tool_schemas(tools, tool_descriptions)
             conversation = provider.open(system=system, tools=schemas, prompt=task.prompt, task=task)
             loop = _EpisodeLoop(conversation, handle.session, trace, cost_of, on_cost, [t.name for t in schemas], on_turn)
             deadline = asyncio.timeout(limits.timeout_s)

@@ -126,16 +126,7 @@ class AnthropicConversation(HttpConversation):
     def __init__(self, provider: AnthropicProvider, *, system: str, tools: list[ToolSchema], prompt: str) -> None:
         # Block form from the start, so every request renders the cached prefix identically.
         messages: list[dict[str, Any]] = [{"role": "user", "content": [{"type": "text", "text": prompt}]}]
-        fixed = provider.fixed_request_fields()
-        extra = fixed.pop("extra_body", None)
-        tool_defs = [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools]
-        if system:
-            fixed["system"] = [{"type": "text", "text": system, "cache_control": CACHE_BREAKPOINT}]
-        elif tool_defs:
-            tool_defs[-1]["cache_control"] = CACHE_BREAKPOINT
-        if tool_defs:
-            fixed["tools"] = tool_defs
-        body = RequestBody(fixed, order=MESSAGES_WIRE_ORDER, history_key="messages", extra=extra, extra_in_place=True)
+        body = provider.conversation_body(tools, system, lambda: _request_body(provider, system, tools))
         super().__init__(provider, body, messages)
 
     def _take_reply(self, response: dict[str, Any]) -> ModelTurn:
@@ -164,6 +155,19 @@ class AnthropicConversation(HttpConversation):
             *earlier, newest = last["content"]
             messages[-1] = {**last, "content": [*earlier, {**newest, "cache_control": CACHE_BREAKPOINT}]}
         return messages
+
+
+def _request_body(provider: AnthropicProvider, system: str, tools: list[ToolSchema]) -> RequestBody:
+    fixed = provider.fixed_request_fields()
+    extra = fixed.pop("extra_body", None)
+    tool_defs = [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools]
+    if system:
+        fixed["system"] = [{"type": "text", "text": system, "cache_control": CACHE_BREAKPOINT}]
+    elif tool_defs:
+        tool_defs[-1]["cache_control"] = CACHE_BREAKPOINT
+    if tool_defs:
+        fixed["tools"] = tool_defs
+    return RequestBody(fixed, order=MESSAGES_WIRE_ORDER, history_key="messages", extra=extra, extra_in_place=True)
 
 
 def read_reply(body: dict[str, Any]) -> tuple[ModelTurn, list[dict[str, Any]]]:

@@ -4,6 +4,7 @@ and the provider base that builds the SDK client and POSTs through it."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import ssl
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 import httpx2
 
 from harness.errors import FatalProviderError, MalformedReplyError, RetryableProviderError
-from harness.providers.base import ModelTurn, ToolCall, ToolResult
+from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.retry import RetryLog, RetryPolicy, call_with_retries, status_error
 from harness.providers.settings import ModelSettings, reject_unsupported
 
@@ -203,6 +204,13 @@ class RequestBody:
             self._open, self._close = b"{" + b",".join(pieces) + b"}", b""
         self._sent: list[tuple[Any, bytes]] = []  # (history item, its JSON), in history order
 
+    def fresh(self) -> RequestBody:
+        """The same body with nothing sent yet, for another conversation: it shares the serialized
+        fixed fields, which never change after construction."""
+        body = copy.copy(self)
+        body._sent = []
+        return body
+
     def render(self, history: Sequence[Any]) -> tuple[bytes, dict[str, Any]]:
         """The bytes to send, and the request to record (equal to those bytes parsed)."""
         if self._history_key is None:
@@ -227,6 +235,7 @@ def _parse_fixed(body: bytes) -> dict[str, Any]:
 
 
 _HISTORY = object()  # where the history goes among the fields
+_BODIES_KEPT = 16  # laid-out request bodies a provider keeps (one per tool list and system prompt)
 _UNSET = object()  # a parameter slot nothing fills
 
 
@@ -361,6 +370,7 @@ class HttpProvider(ProviderBase):
         self.check_settings(settings)
         super().__init__(name, settings, base_url=base_url)
         self.policy = policy_for(settings, sleep)
+        self._bodies: dict[tuple[Any, ...], tuple[tuple[Any, ...], RequestBody]] = {}
         if http_client is None:  # the client the SDK would build, with the shared TLS settings
             http_client = self.sdk.http_client(verify=tls_context())
         # Explicit timeout: also stops the anthropic SDK refusing large max_tokens without streaming.
@@ -382,6 +392,22 @@ class HttpProvider(ProviderBase):
         """The warnings create() gives for this model and settings, which send() bypasses (none
         unless an adapter says so). Called once per turn, directly from the conversation's
         next_turn, so that an adapter's ``stacklevel`` points at the same frame."""
+
+    def conversation_body(
+        self, tools: Sequence[ToolSchema], system: str | None, build: Callable[[], RequestBody]
+    ) -> RequestBody:
+        """A new conversation's RequestBody, whose fixed fields ``build`` makes from this provider's
+        settings, ``tools`` and ``system`` alone (None where the system prompt is not among them).
+        Every episode of a run passes the same ToolSchema objects (harness.agent.episode_tool_schemas),
+        so the ~50 KB of tools are serialized once per tool list (and system prompt), not once per
+        episode; each conversation gets a fresh copy."""
+        key = (*map(id, tools), system)
+        cached = self._bodies.get(key)
+        if cached is None:
+            if len(self._bodies) >= _BODIES_KEPT:
+                del self._bodies[next(iter(self._bodies))]  # the oldest
+            cached = self._bodies[key] = (tuple(tools), build())  # the tools held: their ids stay theirs
+        return cached[1].fresh()
 
     async def send(self, body: bytes) -> Any:
         """POST a body built by RequestBody: what create() sends, without its per-call walk and

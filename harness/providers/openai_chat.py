@@ -134,22 +134,7 @@ class ChatConversation(HttpConversation):
         if system:
             messages.append({"role": "system", "content": system})
         messages.append({"role": "user", "content": prompt})
-        fixed = provider.fixed_request_fields()
-        extra = fixed.pop("extra_body", None)
-        if tools:
-            fixed["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.input_schema,
-                        "strict": False,
-                    },
-                }
-                for t in tools
-            ]
-        body = RequestBody(fixed, order=CHAT_WIRE_ORDER, history_key="messages", extra=extra)
+        body = provider.conversation_body(tools, None, lambda: _request_body(provider, tools))
         super().__init__(provider, body, messages)
         self._tools = tools
         self._text_calls = 0  # numbers the ids of calls parsed from text, unique in the conversation
@@ -181,6 +166,25 @@ class ChatConversation(HttpConversation):
 
     def _result_items(self, results: list[ToolResult]) -> list[dict[str, Any]]:
         return [{"role": "tool", "tool_call_id": r.call_id, "content": r.text} for r in results]
+
+
+def _request_body(provider: OpenAIChatProvider, tools: list[ToolSchema]) -> RequestBody:
+    fixed = provider.fixed_request_fields()
+    extra = fixed.pop("extra_body", None)
+    if tools:
+        fixed["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    "description": t.description,
+                    "parameters": t.input_schema,
+                    "strict": False,
+                },
+            }
+            for t in tools
+        ]
+    return RequestBody(fixed, order=CHAT_WIRE_ORDER, history_key="messages", extra=extra)
 
 
 def read_reply(body: dict[str, Any], *, sanitize_arguments: bool) -> tuple[ModelTurn, dict[str, Any]]:

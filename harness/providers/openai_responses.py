@@ -76,22 +76,7 @@ class OpenAIResponsesProvider(HttpProvider):
 class ResponsesConversation(HttpConversation):
     def __init__(self, provider: OpenAIResponsesProvider, *, system: str, tools: list[ToolSchema], prompt: str) -> None:
         items: list[dict[str, Any]] = [{"role": "user", "content": prompt}]
-        fixed = provider.fixed_request_fields()
-        extra = fixed.pop("extra_body", None)
-        if system:
-            fixed["instructions"] = system
-        if tools:
-            fixed["tools"] = [
-                {
-                    "type": "function",
-                    "name": t.name,
-                    "description": t.description,
-                    "parameters": t.input_schema,
-                    "strict": False,
-                }
-                for t in tools
-            ]
-        body = RequestBody(fixed, order=RESPONSES_WIRE_ORDER, history_key="input", extra=extra)
+        body = provider.conversation_body(tools, system, lambda: _request_body(provider, system, tools))
         super().__init__(provider, body, items)
 
     def _take_reply(self, response: dict[str, Any]) -> ModelTurn:
@@ -101,6 +86,25 @@ class ResponsesConversation(HttpConversation):
 
     def _result_items(self, results: list[ToolResult]) -> list[dict[str, Any]]:
         return [{"type": "function_call_output", "call_id": r.call_id, "output": r.text} for r in results]
+
+
+def _request_body(provider: OpenAIResponsesProvider, system: str, tools: list[ToolSchema]) -> RequestBody:
+    fixed = provider.fixed_request_fields()
+    extra = fixed.pop("extra_body", None)
+    if system:
+        fixed["instructions"] = system
+    if tools:
+        fixed["tools"] = [
+            {
+                "type": "function",
+                "name": t.name,
+                "description": t.description,
+                "parameters": t.input_schema,
+                "strict": False,
+            }
+            for t in tools
+        ]
+    return RequestBody(fixed, order=RESPONSES_WIRE_ORDER, history_key="input", extra=extra)
 
 
 def read_reply(body: dict[str, Any]) -> tuple[ModelTurn, list[dict[str, Any]]]:

@@ -281,3 +281,20 @@ async def test_compact_tool_descriptions_reach_the_model_with_the_same_tools() -
     assert [t.input_schema.get("required") for t in compact_tools] == [t.input_schema.get("required") for t in full_tools]
     assert sum(len(t.description) for t in compact_tools) < sum(len(t.description) for t in full_tools) / 2
     assert all("\n" not in t.description for t in compact_tools)
+
+
+async def test_episodes_on_one_connection_share_their_tool_schemas_while_a_new_listing_gets_its_own() -> None:
+    """Providers recognise a tool list they have already laid out by its schema objects."""
+    first, second, compact, elsewhere = (FakeProvider(script("Done.")) for _ in range(4))
+    connection = InProcessConnection(TEMPLATE)
+    try:
+        for provider, descriptions in ((first, "full"), (second, "full"), (compact, "compact")):
+            await run_episode(provider=provider, connection=connection, task=make_task(), trial=1,
+                              episode_id=f"schemas-{descriptions}-{id(provider)}", tool_descriptions=descriptions)
+    finally:
+        await connection.aclose()
+    await run(elsewhere)
+    shared, again = first.opened["tools"], second.opened["tools"]
+    assert shared is not again and all(a is b for a, b in zip(shared, again, strict=True))
+    assert [t.description for t in compact.opened["tools"]] != [t.description for t in shared]
+    assert elsewhere.opened["tools"] == shared and not any(a is b for a, b in zip(shared, elsewhere.opened["tools"]))

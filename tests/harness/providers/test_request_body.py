@@ -149,3 +149,45 @@ def test_request_body_lets_extra_body_replace_the_history_itself():
     body = RequestBody({"model": "m"}, order=("model", "messages"), history_key="messages", extra={"messages": []})
     sent, record = body.render([{"role": "user", "content": "ignored"}])
     assert json.loads(sent) == record == {"model": "m", "messages": []}
+
+
+async def _two_turns_on(provider: Any, system: str, tools: list[ToolSchema]) -> None:
+    conversation = provider.open(system=system, tools=tools, prompt="Tier of cus-1?", task=TASK)
+    await conversation.next_turn()
+    conversation.add_tool_results([ToolResult(call_id="call_1", name="get_customer", text='{"tier": "gold"}', is_error=False)])
+    await conversation.next_turn()
+
+
+@pytest.mark.parametrize("case", list(CASES))
+async def test_conversations_of_one_provider_send_their_own_history_system_prompt_and_tools(case, sleeps):
+    """The provider lays out a tool list's request once and reuses it: every conversation must
+    still send exactly its own history, system prompt and tools."""
+    model, settings, replies = CASES[case]
+    stub = StubServer(*replies(), *replies(), *replies(), *replies())
+    other_tools = [ToolSchema(name="get_order", description="One order.", input_schema={"type": "object"})]
+    base_url = "http://stub" if model.startswith("anthropic/") else "http://stub/v1"
+    async with create_provider(model, settings, base_url=base_url, http_client=stub.client(), sleep=sleeps) as provider:
+        for system, tools in (("You are a support agent.", UNICODE_TOOLS), ("You are a support agent.", UNICODE_TOOLS),
+                              ("Another policy.", UNICODE_TOOLS), ("You are a support agent.", other_tools)):
+            await _two_turns_on(provider, system, tools)
+    first, again, other_system, other_list = (stub.requests[i:i + 2] for i in range(0, 8, 2))
+    assert [r["raw"] for r in again] == [r["raw"] for r in first]
+    assert all("Another policy." in r["raw"].decode() for r in other_system)
+    assert not any("Another policy." in r["raw"].decode() for r in [*first, *other_list])
+    for pair, tools in ((first, UNICODE_TOOLS), (other_system, UNICODE_TOOLS), (other_list, other_tools)):
+        assert all(_tool_names(r["body"]) == [t.name for t in tools] for r in pair)
+    history = "input" if model.startswith("openai-responses/") else "messages"
+    assert len({len(pair[0]["body"][history]) for pair in (first, again, other_system, other_list)}) == 1  # no history leaks
+
+
+def _tool_names(body: dict[str, Any]) -> list[str]:
+    return [tool["function"]["name"] if "function" in tool else tool["name"] for tool in body["tools"]]
+
+
+def test_a_fresh_request_body_shares_the_fixed_fields_but_not_what_was_sent():
+    template = RequestBody({"model": "m", "tools": [{"name": "t"}]}, order=("model", "messages", "tools"),
+                           history_key="messages", extra=None)
+    first, second = template.fresh(), template.fresh()
+    first.render([{"role": "user", "content": "one"}])
+    sent, record = second.render([{"role": "user", "content": "two"}])
+    assert json.loads(sent) == record == {"model": "m", "messages": [{"role": "user", "content": "two"}], "tools": [{"name": "t"}]}

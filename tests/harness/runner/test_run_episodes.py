@@ -4,10 +4,12 @@ the manifest check, the budget and the dry run."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import io
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from runner_support import ReplayModel, hold_ticket_task, lookup_task, open_ticket_ids, write_task_root
@@ -152,3 +154,19 @@ async def test_a_dry_run_estimates_the_cost_and_runs_nothing(task_root: Path, tm
     assert summary.estimate is not None and summary.estimate.usd > 0 and summary.estimate.episodes == 8
     assert "turns per episode" in summary.estimate.render("openai/gpt-5.2")
     assert model.opened == [] and not out.exists()
+
+
+async def test_objects_alive_at_the_start_stay_out_of_full_collections_while_episodes_run_and_only_then(
+    task_root: Path, tmp_path: Path
+) -> None:
+    frozen_during: list[int] = []
+
+    class FreezeWatcher(ReplayModel):
+        def open(self, **kwargs: Any) -> Any:
+            frozen_during.append(gc.get_freeze_count())
+            return super().open(**kwargs)
+
+    before = gc.get_freeze_count()
+    await execute_run(config(task_root, tmp_path / "run"), provider=FreezeWatcher(), stream=io.StringIO())
+    assert len(frozen_during) == 8 and min(frozen_during) > before + 10_000  # the world, the server, the SDKs
+    assert gc.get_freeze_count() == before
