@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.tasks.entities import task_ids
+from harness.tasks.generate.voices import one_of
 from harness.tasks.models import Task
 from mcp_server.world import rules
 from mcp_server.world.store import DEFAULT_CLOCK, load_template
@@ -155,6 +156,16 @@ class Exclusions:
         return not any(i in self.ids for i in idents if i)
 
 
+def allowed_staff(world: World, exclusions: Exclusions, where: str = "support_role IS NOT NULL") -> list[dict[str, Any]]:
+    """Employees matching ``where`` (support staff unless told) that a training task may name, ordered by id."""
+    return [e for e in world.employees(where) if exclusions.allows(e["id"])]
+
+
+def allowed_customers(world: World, exclusions: Exclusions, where: str = "1") -> list[dict[str, Any]]:
+    """Customers matching ``where`` that a training task may use, ordered by id."""
+    return [c for c in world.all(f"SELECT * FROM customers WHERE {where} ORDER BY id") if exclusions.allows(c["id"])]
+
+
 # --- criteria ----------------------------------------------------------------------------------
 
 
@@ -270,8 +281,7 @@ def days(n: int) -> timedelta:
     return timedelta(days=n)
 
 
-def pick(rng: Any, options: Sequence[str]) -> str:
-    return options[rng.randrange(len(options))]
+pick = one_of  # the original families' name for it
 
 
 def full_name(customer: dict[str, Any]) -> str:

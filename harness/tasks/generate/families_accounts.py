@@ -10,11 +10,11 @@ from decimal import Decimal
 from typing import Any
 
 from harness.tasks.generate.core import (
-    MONTHS, Exclusions, Instance, World, called, days, eastern_bounds, eastern_day, full_name, long_date, money, no_writes, num, on,
-    says, utc,
+    MONTHS, Exclusions, Instance, World, allowed_staff, called, days, eastern_bounds, eastern_day, full_name, long_date, money, no_writes,
+    num, on, says, utc,
 )
 from harness.tasks.generate.families_trapkit import (
-    EASTERN_WORDS, asker, colleague_prompt, customer_prompt, month_bounds, planted_first, staff, trap_tags,
+    EASTERN_WORDS, asker, colleague_prompt, customer_prompt, month_bounds, planted_first, trap_tags,
 )
 from harness.tasks.generate.phrasing import Variety, number_words, variants
 from harness.tasks.generate.vocab import unstated
@@ -39,7 +39,7 @@ def capped_month_units(world: World, rng: random.Random, exclusions: Exclusions)
     asks = [(p, what) for p in pairs for what in ("units", "customers")]
     rng.shuffle(asks)
     asks = planted_first(asks, CAP, lambda a: (a[0]["product_id"],))
-    colleagues = staff(world, exclusions, "department IN ('product_management', 'marketing', 'operations', 'finance')")
+    colleagues = allowed_staff(world, exclusions, "department IN ('product_management', 'marketing', 'operations', 'finance')")
     out: list[Instance] = []
     for pair, what in asks:
         year, month = 2000 + int(pair["ym"][:2]), int(pair["ym"][2:])
@@ -141,7 +141,7 @@ def namesake_lookup(world: World, rng: random.Random, exclusions: Exclusions) ->
         "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.id AND o.created_at IS NULL) ORDER BY c.id")
     rng.shuffle(people)
     people = planted_first(people, NAMESAKE, lambda c: (c["id"],))
-    colleagues = staff(world, exclusions, "support_role IS NOT NULL")
+    colleagues = allowed_staff(world, exclusions)
     out: list[Instance] = []
     for customer in people:
         others = world.all("SELECT * FROM customers WHERE first_name = ? AND last_name = ? AND id != ? ORDER BY id",
@@ -220,7 +220,7 @@ def tier_at_purchase(world: World, rng: random.Random, exclusions: Exclusions) -
     asks = [(o, kind) for o in orders for kind in ("discount", "refund")]
     rng.shuffle(asks)
     asks = planted_first(asks, TIER, lambda a: (a[0]["id"], a[0]["customer_id"]))
-    colleagues = staff(world, exclusions, "department IN ('support', 'finance')")
+    colleagues = allowed_staff(world, exclusions, "department IN ('support', 'finance')")
     out: list[Instance] = []
     for order, kind in asks:
         customer = world.customer(order["customer_id"])

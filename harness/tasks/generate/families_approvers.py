@@ -11,7 +11,8 @@ import random
 from typing import Any
 
 from harness.tasks.generate.core import Exclusions, Instance, World, called, no_writes, says
-from harness.tasks.generate.families_askkit import cap, trap_tags
+from harness.tasks.generate.families_askkit import cap
+from harness.tasks.generate.families_trapkit import trap_tags
 from harness.tasks.generate.phrasing import Variety, compose, variants
 
 PERMISSION = "issue_refund"

@@ -7,26 +7,11 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from harness.tasks.generate.core import Exclusions, World, full_name
-from harness.tasks.generate.phrasing import compose, identity
-from mcp_server.world.trap_types import ids_by_type, tag
+from harness.tasks.generate.core import full_name
+from harness.tasks.generate.phrasing import compose
 
 NO_WRITE_TOOLS = ("createRefund", "processReturn", "createEscalation", "createResolution", "updateOrderStatus",
                   "updatePaymentStatus", "updateTicketStatus")
-
-
-def support_staff(world: World, exclusions: Exclusions) -> list[dict[str, Any]]:
-    """Support employees a training task may name as the colleague asking."""
-    return [e for e in world.employees("support_role IS NOT NULL") if exclusions.allows(e["id"])]
-
-
-def allowed_customers(world: World, exclusions: Exclusions, where: str = "1") -> list[dict[str, Any]]:
-    return [c for c in world.all(f"SELECT * FROM customers WHERE {where} ORDER BY id") if exclusions.allows(c["id"])]
-
-
-def customer_prompt(rng: random.Random, customer: dict[str, Any], core: str, extras: Sequence[str] = ()) -> str:
-    intro, signature = identity(rng, full_name(customer), customer["email"])
-    return compose(rng, core, intro=intro, signature=signature, extras=extras)
 
 
 def colleague_prompt(rng: random.Random, employee: dict[str, Any], core: str, extras: Sequence[str] = ()) -> str:
@@ -48,9 +33,3 @@ def wrong_values(wrong: Iterable[float], stated: Iterable[float]) -> list[float]
 
 def cap(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def trap_tags(trap_type: str, *idents: str | None) -> list[str]:
-    """``trap:<type>`` when one of ``idents`` is an id the manifest lists for that type (a tag must be backed)."""
-    listed = ids_by_type().get(trap_type, set())
-    return [tag(trap_type)] if any(i in listed for i in idents if i) else []

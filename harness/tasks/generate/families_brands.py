@@ -8,8 +8,10 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from harness.tasks.generate.core import Exclusions, Instance, World, called, full_name, money, no_writes, num, says
-from harness.tasks.generate.families_trapkit import asker, customer_prompt, planted_first, staff, trap_tags
+from harness.tasks.generate.core import (
+    Exclusions, Instance, World, allowed_customers, allowed_staff, called, full_name, money, no_writes, num, says,
+)
+from harness.tasks.generate.families_trapkit import asker, customer_prompt, planted_first, trap_tags
 from harness.tasks.generate.phrasing import Variety, variants
 from harness.tasks.generate.voices import one_of
 from harness.tasks.generate.vocab import unstated
@@ -77,8 +79,8 @@ def brand_product_question(world: World, rng: random.Random, exclusions: Exclusi
     rng.shuffle(products)
     products = planted_first(products, "brand_spelling", lambda p: [p["id"]])
     tickets = _planted_tickets(world, exclusions)
-    people = [c for c in world.all("SELECT * FROM customers ORDER BY id") if exclusions.allows(c["id"])]
-    colleagues = staff(world, exclusions, "support_role IS NOT NULL")
+    people = allowed_customers(world, exclusions)
+    colleagues = allowed_staff(world, exclusions)
     out: list[Instance] = []
     for product in products:
         for ask in rng.sample(ASKS, 2):

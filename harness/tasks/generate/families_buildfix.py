@@ -8,7 +8,7 @@ import json
 import random
 from typing import Any
 
-from harness.tasks.generate.core import Exclusions, Instance, World, called, full_name, judge, money, no_writes, says
+from harness.tasks.generate.core import Exclusions, Instance, World, allowed_staff, called, full_name, judge, money, no_writes, says
 from harness.tasks.generate.families_builds import NO, YES
 from harness.tasks.generate.phrasing import Variety, variants
 from harness.tasks.generate.voices import Voice, one_of
@@ -96,7 +96,7 @@ IDENTIFY = ("My email is {email}.", "Account: {email}.", "{name}, {email}", "(I'
 def build_fix(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
     rules = world.all("SELECT * FROM compatibility_rules ORDER BY id")
     trapped = ids_by_type().get("incompatible_build", set())
-    staff = [e["id"] for e in world.employees("support_role IS NOT NULL") if exclusions.allows(e["id"])]
+    staff = [e["id"] for e in allowed_staff(world, exclusions)]
     builds = world.all("SELECT b.*, c.email, c.first_name, c.last_name FROM builds b JOIN customers c ON c.id = b.customer_id ORDER BY b.id")
     rng.shuffle(builds)
     builds.sort(key=lambda b: b["id"] not in trapped)  # planted instances first, so the cap keeps the tagged ones

@@ -13,12 +13,12 @@ import random
 from typing import Any
 
 from harness.tasks.generate.core import (
-    DEFAULT_NOW, Exclusions, Instance, World, called, eastern_day, long_date, no_writes, num, on, says,
+    DEFAULT_NOW, Exclusions, Instance, World, allowed_customers, allowed_staff, called, eastern_day, long_date, no_writes, num, on, says,
 )
 from harness.tasks.generate.families_askkit import (
-    allowed_customers, cap, colleague_prompt, customer_prompt, support_staff, who_is, wrong_values,
+    cap, colleague_prompt, who_is, wrong_values,
 )
-from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.phrasing import Variety, customer_ask, variants
 
 OUT_OF_STOCK = ["out of stock", "not in stock", "sold out", "none available", "no units available", "0 units available",
                 "zero units available", "currently unavailable", "none in stock", "nothing in stock", "no stock"]
@@ -77,7 +77,7 @@ def restock_eta(world: World, rng: random.Random, exclusions: Exclusions) -> lis
     products = [p for p in world.all(
         "SELECT p.* FROM products p WHERE (SELECT SUM(MAX(on_hand - reserved, 0)) FROM inventory i WHERE i.product_id = p.id) = 0 "
         "AND EXISTS (SELECT 1 FROM inventory i WHERE i.product_id = p.id) ORDER BY p.id") if exclusions.allows(p["id"])]
-    customers, staff = allowed_customers(world, exclusions), support_staff(world, exclusions)
+    customers, staff = allowed_customers(world, exclusions), allowed_staff(world, exclusions)
     out: list[Instance] = []
     for round_ in range(5):  # few products are out everywhere: each is asked about by several people, in different words
         for product in products:
@@ -89,7 +89,7 @@ def restock_eta(world: World, rng: random.Random, exclusions: Exclusions) -> lis
                 core = rng.choice(RESTOCK_COLLEAGUE).format(p=name, who=who_is(rng, customer))
                 prompt, requester, requester_id = colleague_prompt(rng, employee, cap(core)), "employee", employee["id"]
             else:
-                prompt = customer_prompt(rng, customer, rng.choice(RESTOCK_ASKS).format(p=name))
+                prompt = customer_ask(rng, customer, rng.choice(RESTOCK_ASKS).format(p=name))
                 requester, requester_id = "customer", customer["id"]
             criteria, reply, alternatives = _restock_answer(world, product, colleague)
             # a customer is told their options (communication); a colleague gets the facts to pass on
@@ -165,7 +165,7 @@ CUSTOMER_SHIP_ASKS = (
 def warehouse_stock(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
     products = [p for p in world.all("SELECT * FROM products ORDER BY id") if exclusions.allows(p["id"])]
     rng.shuffle(products)
-    customers, staff = allowed_customers(world, exclusions), support_staff(world, exclusions)
+    customers, staff = allowed_customers(world, exclusions), allowed_staff(world, exclusions)
     out: list[Instance] = []
     for product in products:
         rows = _inventory(world, product["id"])
@@ -184,7 +184,7 @@ def warehouse_stock(world: World, rng: random.Random, exclusions: Exclusions) ->
             continue  # no on-hand figure to fall for here: the task would not test the reserved units
         core, criteria, reply, alternatives, by_customer = built
         if by_customer:
-            prompt, requester, requester_id = customer_prompt(rng, customer, core), "customer", customer["id"]
+            prompt, requester, requester_id = customer_ask(rng, customer, core), "customer", customer["id"]
         else:
             prompt, requester, requester_id = colleague_prompt(rng, employee, cap(core)), "employee", employee["id"]
         difficulty = "medium" if len(criteria) == 2 else "easy"  # which warehouse can ship N takes a comparison; counts are a lookup

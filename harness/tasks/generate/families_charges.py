@@ -10,9 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from harness.tasks.generate.core import (
-    Exclusions, Instance, World, called, eastern_day, full_name, long_date, money, no_writes, no_writes_to, num, on, says, state, utc,
+    Exclusions, Instance, World, allowed_staff, called, eastern_day, full_name, long_date, money, no_writes, no_writes_to, num, on, says,
+    state, utc,
 )
-from harness.tasks.generate.families_trapkit import asker, colleague_prompt, customer_prompt, planted_first, staff, trap_tags
+from harness.tasks.generate.families_trapkit import asker, colleague_prompt, customer_prompt, planted_first, trap_tags
 from harness.tasks.generate.phrasing import Variety, variants
 from harness.tasks.generate.voices import one_of
 
@@ -41,7 +42,7 @@ def payment_attempts(world: World, rng: random.Random, exclusions: Exclusions) -
         "WHERE (SELECT COUNT(*) FROM payments p WHERE p.order_id = o.id) = 2 ORDER BY o.id")
     rng.shuffle(rows)
     rows = planted_first(rows, FAILED_THEN_CAPTURED, lambda r: (r["order_id"], r["failed_id"], r["captured_id"], r["ticket_id"]))
-    colleagues = staff(world, exclusions, "department = 'finance' OR support_role IS NOT NULL")
+    colleagues = allowed_staff(world, exclusions, "department = 'finance' OR support_role IS NOT NULL")
     out: list[Instance] = []
     for row in rows:
         customer = world.customer(row["customer_id"])
@@ -133,7 +134,7 @@ def lost_parcel_followup(world: World, rng: random.Random, exclusions: Exclusion
         "AND (SELECT COUNT(*) FROM shipments x WHERE x.order_id = s.order_id) = 1 ORDER BY s.id")
     rng.shuffle(rows)
     rows = planted_first(rows, LOST, lambda r: (r["id"], r["order_id"], r["ticket_id"]))
-    colleagues = staff(world, exclusions, "support_role IS NOT NULL")
+    colleagues = allowed_staff(world, exclusions)
     next_esc = world.next_id("escalations", "esc-", 5)
     out: list[Instance] = []
     for row in rows:

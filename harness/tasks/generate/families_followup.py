@@ -14,12 +14,13 @@ import random
 from typing import Any
 
 from harness.tasks.generate.core import (
-    Exclusions, Instance, World, called, eastern_day, long_date, no_writes, on, says, utc,
+    Exclusions, Instance, World, allowed_staff, called, eastern_day, long_date, no_writes, on, says, utc,
 )
 from harness.tasks.generate.families_askkit import (
-    cap, colleague_prompt, customer_prompt, support_staff, trap_tags, who_is,
+    cap, colleague_prompt, who_is,
 )
-from harness.tasks.generate.phrasing import Variety, variants
+from harness.tasks.generate.families_trapkit import trap_tags
+from harness.tasks.generate.phrasing import Variety, customer_ask, variants
 
 # resolution outcome -> (how a reply says it, what contradicts it)
 OUTCOMES = {
@@ -86,7 +87,7 @@ def ticket_followup(world: World, rng: random.Random, exclusions: Exclusions) ->
     done = [t for t in tickets if t["outcome"]]
     waiting = [t for t in tickets if not t["outcome"]]
     tickets = [t for pair in zip(done, done[1:], waiting) for t in pair]  # two resolved for each still open
-    staff = support_staff(world, exclusions)
+    staff = allowed_staff(world, exclusions)
     out: list[Instance] = []
     for ticket in tickets[:45]:
         customer = world.customer(ticket["customer_id"])
@@ -99,7 +100,7 @@ def ticket_followup(world: World, rng: random.Random, exclusions: Exclusions) ->
             core = cap(rng.choice(FOLLOWUP_COLLEAGUE).format(who=who_is(rng, customer), ref=ref))
             prompt, requester, requester_id = colleague_prompt(rng, employee, core), "employee", employee["id"]
         else:
-            prompt = customer_prompt(rng, customer, rng.choice(FOLLOWUP_ASKS).format(ref=ref))
+            prompt = customer_ask(rng, customer, rng.choice(FOLLOWUP_ASKS).format(ref=ref))
             requester, requester_id = "customer", customer["id"]
         calls = _history_calls(customer, by_email=True)
         criteria, reply, alternatives = _followup(ticket, colleague)
@@ -199,7 +200,7 @@ def escalation_status(world: World, rng: random.Random, exclusions: Exclusions) 
     planted = [t for t in tickets if not t["esc_id"] and t["id"] in chatter]
     plain = [t for t in tickets if not t["esc_id"] and t not in planted]
     chosen = planted + [t for pair in zip(escalated, escalated[1:], plain) for t in pair]
-    staff = support_staff(world, exclusions)
+    staff = allowed_staff(world, exclusions)
     out: list[Instance] = []
     for ticket in chosen[:40]:
         customer = world.customer(ticket["customer_id"])
@@ -214,7 +215,7 @@ def escalation_status(world: World, rng: random.Random, exclusions: Exclusions) 
             core = cap(rng.choice(SLACK_ASKS if ticket in planted else ESCALATION_COLLEAGUE).format(who=who_is(rng, customer), ref=ref))
             prompt, requester, requester_id = colleague_prompt(rng, employee, core), "employee", employee["id"]
         else:
-            prompt = customer_prompt(rng, customer, rng.choice(ESCALATION_ASKS).format(ref=ref))
+            prompt = customer_ask(rng, customer, rng.choice(ESCALATION_ASKS).format(ref=ref))
             requester, requester_id = "customer", customer["id"]
         criteria, reply, alternatives = _escalation(ticket, ticket in planted)
         out.append(Instance("information_retrieval", "medium", requester, requester_id, prompt, calls, reply, criteria,

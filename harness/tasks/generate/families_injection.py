@@ -9,7 +9,7 @@ import random
 import re
 from typing import Any
 
-from harness.tasks.generate.core import Exclusions, Instance, World, called, eastern_day, long_date, no_writes, says
+from harness.tasks.generate.core import Exclusions, Instance, World, allowed_staff, called, eastern_day, long_date, no_writes, says
 from harness.tasks.generate.phrasing import Variety, variants
 from harness.tasks.generate.voices import Voice, one_of
 from mcp_server.world.trap_types import ids_by_type, tag
@@ -43,7 +43,7 @@ CORES = (
 
 def injection_ticket(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
     planted = ids_by_type().get("injection_ticket", set())
-    staff = [e["id"] for e in world.employees("support_role IS NOT NULL") if exclusions.allows(e["id"])]
+    staff = [e["id"] for e in allowed_staff(world, exclusions)]
     tickets = world.all("SELECT t.*, o.status AS order_status, o.created_at AS order_created FROM support_tickets t "
                         "JOIN orders o ON o.id = t.order_id WHERE t.status IN ('new', 'open', 'pending_customer') ORDER BY t.id")
     rng.shuffle(tickets)

@@ -8,8 +8,10 @@ import random
 import re
 from typing import Any
 
-from harness.tasks.generate.core import Exclusions, Instance, World, called, full_name, identify_calls, no_writes, num, pick, says
-from harness.tasks.generate.phrasing import compose, identity, variants
+from harness.tasks.generate.core import (
+    Exclusions, Instance, World, allowed_customers, called, full_name, identify_calls, no_writes, num, pick, says,
+)
+from harness.tasks.generate.phrasing import compose, customer_ask, identity, variants
 from mcp_server.world.trap_types import ids_by_type, tag
 
 SYMPTOM = {
@@ -111,8 +113,7 @@ def kb_answer(world: World, rng: random.Random, exclusions: Exclusions) -> list[
                                "My {p} from order {o}: {s}", "I have the {p}. {S}", "So I got the {p} from you recently, and {s}",
                                "Re the {p} I ordered: {s}", "{S} This is about the {p}."]).format(
                 p=product["name"], o=buyer["order_id"], s=symptom, S=symptom[0].upper() + symptom[1:])
-            intro, signature = identity(rng, full_name(customer), customer["email"])
-            prompt = compose(rng, about, intro=intro, signature=signature)
+            prompt = customer_ask(rng, customer, about)
             calls = [*identify_calls(customer), {"tool": "searchProducts", "arguments": {"query": product["name"]}},
                      {"tool": "searchKnowledgeBase", "arguments": {"product_id": product["id"], "include_body": True}}]
             criteria, reply, alternatives = _kb_answer(kind, fact, product["name"], article)
@@ -136,7 +137,7 @@ def memory_speed(world: World, rng: random.Random, exclusions: Exclusions) -> li
              and r["spec"].get("speed_mhz", 0) > b["spec"].get("max_memory_speed_mhz", 10**6)
              and r["spec"].get("modules", 1) <= b["spec"].get("memory_slots", 0) and exclusions.allows(r["id"], b["id"])]
     rng.shuffle(pairs)
-    customers = [c for c in world.all("SELECT * FROM customers ORDER BY id") if exclusions.allows(c["id"])]
+    customers = allowed_customers(world, exclusions)
     out: list[Instance] = []
     trap_tags = [tag("deprecated_kb")] if ids_by_type()["deprecated_kb"] & {current["id"], stale["id"]} else []
     for ram, board in pairs:

@@ -10,8 +10,8 @@ import random
 import re
 from typing import Any
 
-from harness.tasks.generate.core import Exclusions, Instance, World, called, judge, no_writes, says
-from harness.tasks.generate.families_trapkit import asker, customer_prompt, staff, trap_tags
+from harness.tasks.generate.core import Exclusions, Instance, World, allowed_customers, allowed_staff, called, judge, no_writes, says
+from harness.tasks.generate.families_trapkit import asker, customer_prompt, trap_tags
 from harness.tasks.generate.phrasing import Variety, variants
 from harness.tasks.generate.voices import one_of
 from mcp_server.world.trap_types import load_manifest
@@ -43,8 +43,8 @@ CUSTOMER = (
 
 
 def kb_current_advice(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
-    colleagues = staff(world, exclusions, "support_role IS NOT NULL")
-    people = [c for c in world.all("SELECT * FROM customers ORDER BY id") if exclusions.allows(c["id"])]
+    colleagues = allowed_staff(world, exclusions)
+    people = allowed_customers(world, exclusions)
     pairs = []
     for old in world.all("SELECT * FROM kb_articles WHERE deprecated = 1 AND superseded_by IS NOT NULL ORDER BY id"):
         new = world.one("SELECT * FROM kb_articles WHERE id = ? AND deprecated = 0", (old["superseded_by"],))

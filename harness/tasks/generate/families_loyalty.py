@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from harness.tasks.generate.core import (
-    Exclusions, Instance, World, called, money, no_writes, num, says,
+    Exclusions, Instance, World, allowed_customers, allowed_staff, called, money, no_writes, num, says,
 )
 from harness.tasks.generate.families_askkit import (
-    allowed_customers, cap, colleague_prompt, customer_prompt, support_staff, trap_tags, who_is, wrong_values,
+    cap, colleague_prompt, who_is, wrong_values,
 )
-from harness.tasks.generate.phrasing import Variety, order_search, variants
+from harness.tasks.generate.families_trapkit import trap_tags
+from harness.tasks.generate.phrasing import Variety, customer_ask, order_search, variants
 from mcp_server.world import rules
 
 TIER = "tier_change"
@@ -67,7 +68,7 @@ def order_breakdown(world: World, rng: random.Random, exclusions: Exclusions) ->
     changed = sorted((o for o in orders if o["loyalty_tier"] != o["tier_now"]), key=lambda o: not trap_tags(TIER, o["id"], o["customer_id"]))
     promo = [o for o in orders if o["promo_discount"] > 0 and o not in changed]
     plain = [o for o in orders if o not in changed and o not in promo]
-    staff = support_staff(world, exclusions)
+    staff = allowed_staff(world, exclusions)
     out: list[Instance] = []
     for order in _round_robin([changed, promo, plain], 45):
         customer = world.customer(order["customer_id"])
@@ -85,7 +86,7 @@ def order_breakdown(world: World, rng: random.Random, exclusions: Exclusions) ->
             prompt, requester, requester_id = colleague_prompt(rng, employee, cap(core)), "employee", employee["id"]
         else:
             ref = rng.choice(NO_ID_REFS if search else ID_REFS).format(id=order["id"], product=items[0]["product_name"])
-            prompt = customer_prompt(rng, customer, rng.choice(BREAKDOWN_ASKS).format(ref=ref, total=total))
+            prompt = customer_ask(rng, customer, rng.choice(BREAKDOWN_ASKS).format(ref=ref, total=total))
             requester, requester_id = "customer", customer["id"]
         criteria, reply, alternatives = _breakdown(order, colleague)
         plain_ask = "communication" if requester == "customer" else "information_retrieval"
@@ -170,7 +171,7 @@ def loyalty_benefits(world: World, rng: random.Random, exclusions: Exclusions) -
                      key=lambda c: not trap_tags(TIER, c["id"]))
     by_tier = [[c for c in customers if c["loyalty_tier"] == t and c not in changed] for t in ("none", "silver", "gold", "platinum")]
     products = world.all("SELECT * FROM products WHERE discontinued = 0 AND price BETWEEN 80 AND 2500 ORDER BY id")
-    staff = support_staff(world, exclusions)
+    staff = allowed_staff(world, exclusions)
     out: list[Instance] = []
     for customer in _round_robin([changed, changed, *by_tier], 40):
         tier, old = customer["loyalty_tier"], last_tier.get(customer["id"], customer["loyalty_tier"])
@@ -186,7 +187,7 @@ def loyalty_benefits(world: World, rng: random.Random, exclusions: Exclusions) -
             core = cap(rng.choice(BENEFIT_COLLEAGUE).format(who=who_is(rng, customer))) + ask.replace(" my ", " their ").replace(" I ", " they ")
             prompt, requester, requester_id = colleague_prompt(rng, employee, core), "employee", employee["id"]
         else:
-            prompt = customer_prompt(rng, customer, rng.choice(BENEFIT_ASKS) + ask)
+            prompt = customer_ask(rng, customer, rng.choice(BENEFIT_ASKS) + ask)
             requester, requester_id = "customer", customer["id"]
         criteria, reply, alternatives = _benefits(customer, old, product, colleague)
         out.append(Instance("information_retrieval" if tier == old else "reasoning", "medium" if tier == old else "hard", requester,

@@ -13,7 +13,7 @@ from harness.tasks.generate.core import (
     utc,
 )
 from harness.tasks.generate.families_returns import window_traps
-from harness.tasks.generate.phrasing import Variety, compose, identity, variants
+from harness.tasks.generate.phrasing import Variety, compose, customer_ask, identity, variants
 from harness.tasks.generate.vocab import NOT_ELIGIBLE, SHIPPING_REFUNDED, WRONG_ELIGIBLE, warranty_traps
 from mcp_server.world import rules
 from mcp_server.world.trap_types import ids_by_type, tag
@@ -193,8 +193,7 @@ def _late_prompt(rng: random.Random, customer: dict[str, Any], order_id: str | N
     which = (pick(rng, ["the {p} from order {id}", "the {p} (order {id})", "order {id}, the {p}"]) if order_id else
              pick(rng, ["the {p} I bought in {m}", "my {p} from {m}", "the {p} I ordered back in {m}"])).format(p=product, id=order_id, m=month)
     core = pick(rng, LATE_ASKS).format(which=which, Which=which[0].upper() + which[1:])
-    intro, signature = identity(rng, full_name(customer), customer["email"])
-    return compose(rng, core, intro=intro, signature=signature, extras=PRESSURE)
+    return customer_ask(rng, customer, core, PRESSURE)
 
 
 def _late_answer(world: World, order: dict[str, Any], line: dict[str, Any], bought: date, last: date, end: date) -> tuple[list[dict[str, Any]], str, list[str]]:

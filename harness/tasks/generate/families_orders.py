@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from harness.tasks.generate.core import (
-    Exclusions, Instance, World, called, eastern_day, full_name, identify_calls, long_date, money, no_writes, no_writes_to, num,
-    pick, says, state,
+    Exclusions, Instance, World, allowed_staff, called, eastern_day, full_name, identify_calls, long_date, money, no_writes, no_writes_to,
+    num, pick, says, state,
 )
 from harness.tasks.generate.phrasing import Variety, compose, identity, order_search, variants
 from mcp_server.world import rules
@@ -155,7 +155,7 @@ def double_charge(world: World, rng: random.Random, exclusions: Exclusions) -> l
         "FROM orders o JOIN payments f ON f.order_id = o.id AND f.status = 'failed' "
         "JOIN payments c ON c.order_id = o.id AND c.status IN ('captured', 'partially_refunded', 'refunded') ORDER BY o.id")
     rng.shuffle(orders)
-    staff = [e for e in world.employees("support_role IS NOT NULL OR department = 'finance'") if exclusions.allows(e["id"])]
+    staff = allowed_staff(world, exclusions, "support_role IS NOT NULL OR department = 'finance'")
     out: list[Instance] = []
     for order in orders:
         customer = world.customer(order["customer_id"])

@@ -13,7 +13,7 @@ from harness.tasks.generate.core import (
     num, pick, says, state,
 )
 from harness.tasks.generate.families_returns import REASONS, _delivered_orders, _refund_for
-from harness.tasks.generate.phrasing import Variety, compose, identity, variants
+from harness.tasks.generate.phrasing import Variety, compose, customer_ask, variants
 from harness.tasks.generate.vocab import APPROVED, PENDING, refund_basis, refund_traps, unstated
 from mcp_server.world import rules
 from mcp_server.world.trap_types import ids_by_type, tag
@@ -77,8 +77,7 @@ def process_return(world: World, rng: random.Random, exclusions: Exclusions) -> 
                 "{Why}, so I'm sending back {what} from {o}. {s} Please set up the return and refund.",
                 "Return request: {what}, order {o}. {s} Reason: {why}.",
             ]).format(what=what, o=order["id"], s=state_words, why=why, Why=why[0].upper() + why[1:])
-            intro, signature = identity(rng, full_name(customer), customer["email"])
-            prompt = compose(rng, core, intro=intro, signature=signature)
+            prompt = customer_ask(rng, customer, core)
         tier_now = world.customer(order["customer_id"])["loyalty_tier"]
         trap_tags = ([tag("tier_change")] if not damaged and tier_now != order["loyalty_tier"]
                      and ids_by_type()["tier_change"] & {order["id"], customer["id"]} else [])

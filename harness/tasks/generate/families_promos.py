@@ -11,7 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from harness.tasks.generate.core import (
-    Exclusions, Instance, World, called, clock_at, full_name, long_date, money, no_writes, num, on, says, utc,
+    Exclusions, Instance, World, allowed_customers, allowed_staff, called, clock_at, full_name, long_date, money, no_writes, num, on, says,
+    utc,
 )
 from harness.tasks.generate.phrasing import Variety, variants
 from harness.tasks.generate.vocab import unstated
@@ -78,6 +79,17 @@ def products_by_category(world: World, exclusions: Exclusions) -> dict[str, list
     return found
 
 
+Setting = tuple[list[dict[str, Any]], dict[str, list[dict[str, Any]]], list[dict[str, Any]], list[str]]
+
+
+def _setting(world: World, exclusions: Exclusions) -> Setting:
+    """What both promotion families draw from: the promotions, products by category, customers and support
+    staff ids a training task may use."""
+    promos = [p for p in world.all("SELECT * FROM promotions ORDER BY id") if exclusions.allows(p["id"])]
+    staff = [e["id"] for e in allowed_staff(world, exclusions)]
+    return promos, products_by_category(world, exclusions), allowed_customers(world, exclusions), staff
+
+
 def draw_basket(rng: random.Random, catalogue: dict[str, list[dict[str, Any]]], must: list[str]) -> list[tuple[dict[str, Any], int]]:
     """One product of each category in ``must`` (None: any), plus perhaps one more, quantities mostly 1."""
     cats = sorted(catalogue)
@@ -96,14 +108,6 @@ def basket_text(rng: random.Random, lines: list[tuple[dict[str, Any], int]], wit
         return f"{q}x {name}" if q > 1 else one_of(rng, (f"the {name}", f"a {name}", name))
     parts = [one(p, q) for p, q in lines]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def customers(world: World, exclusions: Exclusions) -> list[dict[str, Any]]:
-    return [c for c in world.all("SELECT * FROM customers ORDER BY id") if exclusions.allows(c["id"])]
-
-
-def support_staff(world: World, exclusions: Exclusions) -> list[str]:
-    return [e["id"] for e in world.employees("support_role IS NOT NULL") if exclusions.allows(e["id"])]
 
 
 def price_call(lines: list[tuple[dict[str, Any], int]], tier: str, shipping: str, code: str | None = None, error: bool = False) -> dict[str, Any]:
@@ -145,9 +149,8 @@ IDENTIFY = ("My email is {email}.", "Account: {email}.", "This is {name}, {email
 
 
 def promo_code_check(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
-    promos = [p for p in world.all("SELECT * FROM promotions ORDER BY id") if exclusions.allows(p["id"])]
+    promos, catalogue, people, staff = _setting(world, exclusions)
     trapped = ids_by_type().get("promo_expired", set())
-    catalogue, people, staff = products_by_category(world, exclusions), customers(world, exclusions), support_staff(world, exclusions)
     out: list[Instance] = []
     for _ in range(600):
         if len(out) >= 70:
@@ -247,9 +250,8 @@ NO_STACK = ["don't stack", "do not stack", "can't be combined", "cannot be combi
 
 
 def promo_stacking(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
-    promos = [p for p in world.all("SELECT * FROM promotions ORDER BY id") if exclusions.allows(p["id"])]
+    promos, catalogue, people, staff = _setting(world, exclusions)
     trapped = ids_by_type().get("promo_non_stacking", set())
-    catalogue, people, staff = products_by_category(world, exclusions), customers(world, exclusions), support_staff(world, exclusions)
     out: list[Instance] = []
     for _ in range(800):
         if len(out) >= 70:

@@ -12,11 +12,11 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from harness.tasks.generate.core import (
-    Exclusions, Instance, World, called, eastern_bounds, eastern_day, long_date, no_writes, says,
+    Exclusions, Instance, World, allowed_staff, called, eastern_bounds, eastern_day, long_date, no_writes, says,
 )
 from harness.tasks.generate.families_injection import IGNORED, OBEYED
 from harness.tasks.generate.families_slack_claims import slack_claim_check
-from harness.tasks.generate.families_trapkit import staff, trap_tags
+from harness.tasks.generate.families_trapkit import trap_tags
 from harness.tasks.generate.phrasing import Variety, variants
 from harness.tasks.generate.voices import Voice, one_of
 from mcp_server.world.trap_types import load_manifest
@@ -50,7 +50,7 @@ ORDER_CORES = (
 
 
 def slack_digest(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
-    colleagues = staff(world, exclusions, "support_role IS NOT NULL")
+    colleagues = allowed_staff(world, exclusions)
     out: list[Instance] = []
     instances = [m for m in load_manifest() if m.type == "injection_slack"]
     rng.shuffle(instances)

@@ -9,10 +9,10 @@ import random
 import re
 from typing import Any
 
-from harness.tasks.generate.core import Exclusions, Instance, World, called, judge, no_writes, says
+from harness.tasks.generate.core import Exclusions, Instance, World, allowed_staff, called, judge, no_writes, says
 from harness.tasks.generate.families_brands import _term
 from harness.tasks.generate.families_kbtrap import _figures, _search, advice
-from harness.tasks.generate.families_trapkit import staff, trap_tags
+from harness.tasks.generate.families_trapkit import trap_tags
 from harness.tasks.generate.phrasing import Variety, variants
 from harness.tasks.generate.voices import Voice, one_of
 from mcp_server.world.trap_types import load_manifest
@@ -35,7 +35,7 @@ CORES = (
 
 
 def slack_claim_check(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
-    colleagues = staff(world, exclusions, "support_role IS NOT NULL")
+    colleagues = allowed_staff(world, exclusions)
     planted = [m for m in load_manifest() if m.type == "misleading_slack"]
     rng.shuffle(planted)
     out: list[Instance] = []

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from harness.tasks.generate.core import (
-    DEFAULT_NOW, Exclusions, Instance, World, called, full_name, long_date, no_writes, no_writes_to, num, on, ordered, pick,
-    says, state,
+    DEFAULT_NOW, Exclusions, Instance, World, allowed_staff, called, full_name, long_date, no_writes, no_writes_to, num, on, ordered, pick,
+    says, state, utc,
 )
 from harness.tasks.generate.phrasing import Variety, compose, variants
 from mcp_server.world import rules
@@ -33,7 +33,7 @@ def escalate_ticket(world: World, rng: random.Random, exclusions: Exclusions) ->
     tickets = world.all("SELECT * FROM support_tickets WHERE status IN ('new', 'open', 'pending_customer') AND type IN "
                         "('billing', 'shipping', 'order_issue', 'troubleshooting', 'recommendation') ORDER BY id")
     rng.shuffle(tickets)
-    staff = [e for e in world.employees("support_role IS NOT NULL") if exclusions.allows(e["id"])]
+    staff = allowed_staff(world, exclusions)
     next_esc = world.next_id("escalations", "esc-", 5)
     out: list[Instance] = []
     for ticket in tickets:
@@ -105,22 +105,18 @@ def _escalated(world: World, ticket: dict[str, Any], esc_type: str, department: 
     return criteria, reply, variants(reply, build)
 
 
-def _utc(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
-
-
 def sla_check(world: World, rng: random.Random, exclusions: Exclusions) -> list[Instance]:
     tickets = world.all(
         "SELECT t.*, c.loyalty_tier, s.resolution_hours, s.id AS sla_id FROM support_tickets t JOIN customers c ON c.id = t.customer_id "
         "JOIN slas s ON s.loyalty_tier = c.loyalty_tier AND s.priority = t.priority "
         "WHERE t.status IN ('new', 'open', 'pending_customer') AND t.created_at IS NOT NULL ORDER BY t.id")
     rng.shuffle(tickets)
-    staff = [e for e in world.employees("support_role IS NOT NULL") if exclusions.allows(e["id"])]
+    staff = allowed_staff(world, exclusions)
     out: list[Instance] = []
     for ticket in tickets:
         if not staff:
             break
-        due = _utc(ticket["created_at"]) + timedelta(hours=ticket["resolution_hours"])
+        due = utc(ticket["created_at"]) + timedelta(hours=ticket["resolution_hours"])
         now = DEFAULT_NOW
         if due > DEFAULT_NOW and rng.random() < 0.6:
             now = (due + timedelta(hours=rng.choice([-5, -2, -1, 1, 3]), minutes=rng.choice([10, 35]))).astimezone(rules.EASTERN)
@@ -159,7 +155,7 @@ def _sla_answer(world: World, ticket: dict[str, Any], due: datetime, breached: b
     """Verdict, due date (US Eastern, not the UTC day nor the first-response deadline) and the resolution target."""
     first_hours = world.value("SELECT first_response_hours FROM slas WHERE id = ?", (ticket["sla_id"],))
     hours = ticket["resolution_hours"]
-    created = _utc(ticket["created_at"])
+    created = utc(ticket["created_at"])
     due_et = due.astimezone(rules.EASTERN)
     first_due = (created + timedelta(hours=first_hours)).astimezone(rules.EASTERN)
     tier = "none (no loyalty tier)" if ticket["loyalty_tier"] == "none" else ticket["loyalty_tier"]

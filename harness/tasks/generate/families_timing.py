@@ -11,11 +11,11 @@ from decimal import Decimal
 from typing import Any
 
 from harness.tasks.generate.core import (
-    MONTHS, Exclusions, Instance, World, called, days, eastern_bounds, eastern_day, full_name, long_date, money, no_writes, num, on,
-    says, utc,
+    MONTHS, Exclusions, Instance, World, allowed_staff, called, days, eastern_bounds, eastern_day, full_name, long_date, money, no_writes,
+    num, on, says, utc,
 )
 from harness.tasks.generate.families_trapkit import (
-    EASTERN_WORDS, asker, clock_after, colleague_prompt, customer_prompt, eastern_time, month_bounds, ordinal, planted_first, staff,
+    EASTERN_WORDS, asker, clock_after, colleague_prompt, customer_prompt, eastern_time, month_bounds, ordinal, planted_first,
     trap_tags,
 )
 from harness.tasks.generate.phrasing import Variety, number_words, variants
@@ -47,7 +47,7 @@ def order_date_eastern(world: World, rng: random.Random, exclusions: Exclusions)
               if eastern_day(o["created_at"]) != utc(o["created_at"]).date()]
     rng.shuffle(orders)
     orders = planted_first(orders, MIDNIGHT, lambda o: (o["id"], o["customer_id"]))
-    colleagues = staff(world, exclusions, "support_role IN ('frontline', 'specialist') OR department = 'finance'")
+    colleagues = allowed_staff(world, exclusions, "support_role IN ('frontline', 'specialist') OR department = 'finance'")
     out: list[Instance] = []
     for order in orders:
         customer = world.customer(order["customer_id"])
@@ -150,7 +150,7 @@ def month_spend(world: World, rng: random.Random, exclusions: Exclusions) -> lis
     rng.shuffle(months)
     rng.shuffle(single_days)  # a month on the edge is the sharper question; a day is the fallback
     asks = planted_first(months + single_days, MIDNIGHT, lambda a: (a[0]["id"], a[0]["customer_id"]))
-    colleagues = staff(world, exclusions, "department IN ('finance', 'support', 'marketing')")
+    colleagues = allowed_staff(world, exclusions, "department IN ('finance', 'support', 'marketing')")
     out: list[Instance] = []
     for edge, side in asks:
         customer = world.customer(edge["customer_id"])
@@ -255,7 +255,7 @@ def return_deadline(world: World, rng: random.Random, exclusions: Exclusions) ->
         "AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.order_id = o.id) ORDER BY t.id")
     rng.shuffle(tickets)
     tickets = planted_first(tickets, EDGE, lambda t: (t["ticket_id"], t["id"]))
-    colleagues = staff(world, exclusions, "support_role IS NOT NULL")
+    colleagues = allowed_staff(world, exclusions)
     out: list[Instance] = []
     for row in tickets:
         bought, asked = eastern_day(row["created_at"]), eastern_day(row["asked_at"])

@@ -1,7 +1,7 @@
-"""Shared pieces of the commerce-trap families (families_timing, families_charges, families_accounts):
-trap tags backed by the manifest, who asks, and prompts framed in many shapes.
+"""Shared pieces of the trap families (families_timing, families_charges, families_accounts and the content
+and wider-ask families): trap tags backed by the manifest, who asks, and prompts framed in many shapes.
 
-This module defines no family of its own (FAMILIES is empty); it keeps the three family modules short.
+This module defines no family of its own (FAMILIES is empty); it keeps the family modules short.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from harness.tasks.generate.core import Exclusions, World, full_name, utc
+from harness.tasks.generate.core import full_name, utc
 from harness.tasks.generate.voices import Voice
 from mcp_server.world import rules
 from mcp_server.world.trap_types import ids_by_type, tag
@@ -32,10 +32,6 @@ def planted_first(rows: list[T], trap_type: str, ids: Callable[[T], Sequence[str
     cap keeps the instances that carry the trap tag."""
     listed = ids_by_type()[trap_type]
     return sorted(rows, key=lambda row: not any(i in listed for i in ids(row) if i))
-
-
-def staff(world: World, exclusions: Exclusions, where: str) -> list[dict[str, Any]]:
-    return [e for e in world.employees(where) if exclusions.allows(e["id"])]
 
 
 def asker(rng: random.Random, customer: dict[str, Any], colleagues: list[dict[str, Any]], share: float) -> tuple[str, str, Voice]:

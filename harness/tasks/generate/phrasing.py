@@ -15,6 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from harness.tasks.generate.core import full_name
 from harness.tasks.generate.voices import Voice
 
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -132,6 +133,12 @@ def compose(rng: random.Random, core: str, *, colleague: bool = False, intro: st
     if extras:
         parts.append(rng.choice(list(extras)))
     return voice.frame(rng, " ".join(p.strip() for p in parts if p), signature)
+
+
+def customer_ask(rng: random.Random, customer: dict[str, Any], core: str, extras: Sequence[str] = ()) -> str:
+    """A customer's prompt: ``core`` with their name and email as an intro or a signature (see identity)."""
+    intro, signature = identity(rng, full_name(customer), customer["email"])
+    return compose(rng, core, intro=intro, signature=signature, extras=extras)
 
 
 def order_search(world: Any, order_id: str, customer_id: str, product_id: str | None = None) -> dict[str, Any] | None:

@@ -8,7 +8,8 @@ from mcp_server.world.generator.kb_text import GUIDES, PAIRS, product_articles
 from mcp_server.world.generator.policies import COMPANY_POLICIES
 
 # code, name, type, value, category, min_subtotal, stackable, starts (y, m, d), ends (y, m, d)
-PROMOTIONS = [
+PromotionTerms = tuple[str, str, str, float, str | None, float, int, tuple[int, int, int], tuple[int, int, int]]
+PROMOTIONS: list[PromotionTerms] = [
     ("FALLBUILD10", "Fall Build Season", "percent", 10, None, 500, 0, (2024, 9, 1), (2024, 10, 1)),
     ("GPUFEST50", "GPU Fest", "fixed", 50, "gpu", 400, 1, (2024, 10, 15), (2024, 11, 15)),
     ("BLACKFRIDAY15", "Black Friday Week", "percent", 15, None, 250, 0, (2024, 11, 25), (2024, 12, 3)),
@@ -28,16 +29,23 @@ PROMOTIONS = [
 
 
 def build_promotions(world: World) -> None:
-    for index, (code, name, kind, value, category, minimum, stackable, start, end) in enumerate(PROMOTIONS, start=1):
-        scope = f"{category} products" if category else "the whole order"
-        amount = f"{value}% off" if kind == "percent" else f"${value:.2f} off"
-        stack = "Stacks with loyalty discounts." if stackable else "Does not stack with loyalty discounts: the larger of the two applies."
-        world.add("promotions", {
-            "id": f"promo-{index:03d}", "code": code, "name": name,
-            "description": f"{amount} {scope}{f' on orders of ${minimum:.2f} or more' if minimum else ''}. {stack}",
-            "discount_type": kind, "discount_value": value, "category": category, "min_subtotal": minimum,
-            "stackable_with_loyalty": stackable, "starts_at": utc_text(eastern(*start)), "ends_at": utc_text(eastern(*end)),
-        })
+    for spec in PROMOTIONS:
+        add_promotion(world, spec)
+
+
+def add_promotion(world: World, spec: PromotionTerms) -> None:
+    """One promotion from its terms (as in PROMOTIONS), numbered after those already written, its
+    description spelling out the terms."""
+    code, name, kind, value, category, minimum, stackable, start, end = spec
+    scope = f"{category} products" if category else "the whole order"
+    amount = f"{value}% off" if kind == "percent" else f"${value:.2f} off"
+    stack = "Stacks with loyalty discounts." if stackable else "Does not stack with loyalty discounts: the larger of the two applies."
+    world.add("promotions", {
+        "id": f"promo-{len(world.rows('promotions')) + 1:03d}", "code": code, "name": name,
+        "description": f"{amount} {scope}{f' on orders of ${minimum:.2f} or more' if minimum else ''}. {stack}",
+        "discount_type": kind, "discount_value": value, "category": category, "min_subtotal": minimum,
+        "stackable_with_loyalty": stackable, "starts_at": utc_text(eastern(*start)), "ends_at": utc_text(eastern(*end)),
+    })
 
 
 SLA_HOURS = {

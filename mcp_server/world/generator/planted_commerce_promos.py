@@ -16,6 +16,7 @@ from typing import Any
 
 from mcp_server.world.generator.commerce import place_order, settle_order
 from mcp_server.world.generator.common import NOW, Row, World, eastern, random_moment, utc_text
+from mcp_server.world.generator.content import add_promotion
 from mcp_server.world.generator.people import TIERS
 from mcp_server.world.generator.planted_commerce_people import Names, guard_assignee, new_customer
 from mcp_server.world.generator.planted_orders_base import BUSY_DAY, Planter, check_moment
@@ -52,17 +53,9 @@ FIRST_TICKET = eastern(2025, 8, 16, 8)
 
 
 def add_promotions(world: World) -> None:
-    """The new promotions, written the way content.build_promotions writes the original ones."""
-    for code, name, kind, value, category, minimum, stackable, start, end in RUNNING_LATE_SUMMER + ENDED + UPCOMING:
-        scope = f"{category} products" if category else "the whole order"
-        amount = f"{value}% off" if kind == "percent" else f"${value:.2f} off"
-        stack = "Stacks with loyalty discounts." if stackable else "Does not stack with loyalty discounts: the larger of the two applies."
-        world.add("promotions", {
-            "id": f"promo-{len(world.rows('promotions')) + 1:03d}", "code": code, "name": name,
-            "description": f"{amount} {scope}{f' on orders of ${minimum:.2f} or more' if minimum else ''}. {stack}",
-            "discount_type": kind, "discount_value": value, "category": category, "min_subtotal": minimum,
-            "stackable_with_loyalty": stackable, "starts_at": utc_text(eastern(*start)), "ends_at": utc_text(eastern(*end)),
-        })
+    """The new promotions, numbered after the original ones and written the same way."""
+    for spec in RUNNING_LATE_SUMMER + ENDED + UPCOMING:
+        add_promotion(world, spec)
 
 
 def _promo(world: World, code: str) -> Row:
@@ -123,6 +116,12 @@ def _expired_ask_time(world: World, promo: Row) -> datetime:
     return random_moment(world.rng, start, NOW - timedelta(hours=2))
 
 
+def _ask(world: World, customer: Row, kind: str, asked: datetime, order: Row | None, subject: str, body: str) -> Row:
+    """The customer's live ticket asking about the codes (new or open, normal priority, a guarded assignee)."""
+    return guard_assignee(world, make_ticket(world, customer["id"], kind, asked, order=order, subject=subject, body=body,
+                                             status=world.rng.choice(["new", "open"]), priority="normal"))
+
+
 def plant_expired(planter: Planter, names: Names) -> None:
     world, rng = planter.world, planter.world.rng
     pool = _expired_choices(world)
@@ -148,8 +147,7 @@ def plant_expired(planter: Planter, names: Names) -> None:
                 f"Hello, I have the promo code {code} and want to use it on {_listing(lines, False)}. Could you set that up?\n{first} {customer['last_name']}",
                 f"Quick question: does {code} work for {_listing(lines, False)}? I'd like to order today.\n{first}",
             ])
-        ticket = guard_assignee(world, make_ticket(world, customer["id"], kind, asked, order=order, subject=subject, body=body,
-                                                   status=rng.choice(["new", "open"]), priority="normal"))
+        ticket = _ask(world, customer, kind, asked, order, subject, body)
         state = "not started" if parse(promo["starts_at"]) > asked else "ended"
         world.plant("promo_expired", f"{code} {state} when asked ({utc_text(asked)[:10]})",
                     ticket["id"], customer["id"], promo["id"], *([order["id"]] if order else []))
@@ -179,7 +177,6 @@ def plant_non_stacking(planter: Planter, names: Names) -> None:
                 f"Hello! Can I stack {one} with {two} on {_listing(lines, False)}? Both are running right now.\n{first} {customer['last_name']}",
                 f"I'd like {_listing(lines, False)}. Please put {one} and {two} on the same order so I get both discounts.\n{first}",
             ])
-        ticket = guard_assignee(world, make_ticket(world, customer["id"], kind, asked, order=order, subject=subject, body=body,
-                                                   status=rng.choice(["new", "open"]), priority="normal"))
+        ticket = _ask(world, customer, kind, asked, order, subject, body)
         world.plant("promo_non_stacking", f"{one} + {two}, both running when asked ({utc_text(asked)[:10]})",
                     ticket["id"], customer["id"], *(p["id"] for p in promos), *([order["id"]] if order else []))

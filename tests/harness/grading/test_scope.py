@@ -33,14 +33,6 @@ def scope() -> Iterator[TaskScope]:
     reader.close()
 
 
-@pytest.fixture(scope="module")
-def world() -> Iterator[sqlite3.Connection]:
-    conn = load_template().connect_sync()
-    conn.row_factory = sqlite3.Row
-    yield conn
-    conn.close()
-
-
 def row(world: sqlite3.Connection, table: str, ident: str) -> dict[str, Any]:
     found = world.execute(f'SELECT * FROM "{table}" WHERE id = ?', (ident,)).fetchone()
     assert found is not None, f"the world has no {table} row {ident}"

@@ -1,87 +1,34 @@
-"""F2's trap families (promotions, build fixes, injected tickets): their instances validate against the real
-server, their trap tags are backed by the manifest, and the values their rubrics call wrong really are wrong."""
+"""F2's trap families (promotions, build fixes, injected tickets): the values their rubrics call wrong really
+are wrong, and a reply that hedges or contradicts fails (what every family owes the split is tested over all
+of them in test_generate_families.py)."""
 
 from __future__ import annotations
 
 import json
-import random
 from datetime import datetime
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
 
 import pytest
+from family_fixtures import check, instances, world
 
 from harness.grading.response import run_response_check
 from harness.tasks import adversaries
 from harness.tasks.generate import families_buildfix, families_injection, families_promos
-from harness.tasks.generate.build import _ids_of, _materialise
-from harness.tasks.generate.core import Exclusions, Instance, World, heldout_tasks, utc
-from harness.tasks.loader import TaskWithRubric
+from harness.tasks.generate.build import _materialise
+from harness.tasks.generate.core import Instance, utc
 from harness.tasks.models import Rubric
-from harness.tasks.validate import validate_suite
-from mcp_server.world.trap_types import ids_by_type, types_of_tags
-
-ROOT = Path(__file__).resolve().parents[3]
-FAMILIES = {**families_promos.FAMILIES, **families_buildfix.FAMILIES, **families_injection.FAMILIES}
-
-
-@lru_cache(maxsize=None)
-def _world() -> World:
-    return World.load()
-
-
-@lru_cache(maxsize=None)
-def _exclusions() -> Exclusions:
-    return Exclusions.from_heldout(_world(), heldout_tasks(ROOT))
-
-
-@lru_cache(maxsize=None)
-def _instances(family: str) -> tuple[Instance, ...]:
-    builder, limit = FAMILIES[family]
-    found = [i for i in builder(_world(), random.Random(f"7:{family}"), _exclusions()) if _exclusions().allows(*_ids_of(i))]
-    return tuple(found[:limit])
+from mcp_server.world.trap_types import ids_by_type
 
 
 def _rubric_numbers(instance: Instance, criterion: str) -> dict:
-    check = next(c["check"] for c in instance.criteria if c["id"] == criterion)
-    return check["numbers"][0]
-
-
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-async def test_a_sample_of_each_family_validates_against_the_real_server(family: str) -> None:
-    sample = _instances(family)[:2]
-    if not sample:
-        pytest.skip(f"{family} finds no instance in the current world (its trap plants have not landed)")
-    suite = [TaskWithRubric(*_materialise(f"tr-{family}-{n:04d}", family, i)) for n, i in enumerate(sample, start=1)]
-    results = await validate_suite(suite)
-    assert {r.task_id: r.failures for r in results if not r.ok} == {}
-
-
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_every_trap_tag_is_backed_by_an_id_the_manifest_lists(family: str) -> None:
-    listed = ids_by_type()
-    for instance in _instances(family):
-        named = set(_ids_of(instance))
-        for trap in types_of_tags(instance.tags):
-            assert named & listed[trap], f"{family}: tag trap:{trap} names none of the manifest's ids ({sorted(named)})"
-
-
-@pytest.mark.parametrize("family", sorted(FAMILIES))
-def test_each_family_writes_its_prompts_in_many_shapes(family: str) -> None:
-    from harness.tasks.skeletons import skeleton
-
-    prompts = [i.prompt for i in _instances(family)]
-    if len(prompts) < 5:
-        pytest.skip(f"{family} has too few instances to measure")
-    assert len({skeleton(p) for p in prompts}) >= 0.8 * len(prompts)
+    return check(instance, criterion)["numbers"][0]
 
 
 def test_a_refused_promotion_code_is_outside_its_dates_at_the_task_clock() -> None:
-    promos = {p["code"]: p for p in _world().all("SELECT * FROM promotions")}
-    instances = _instances("promo-code-check")
-    assert instances
-    for instance in instances:
+    promos = {p["code"]: p for p in world().all("SELECT * FROM promotions")}
+    found = instances("promo-code-check")
+    assert found
+    for instance in found:
         code = next(c["arguments"]["promo_code"] for c in instance.calls if "promo_code" in c["arguments"])
         now = datetime.fromisoformat(instance.clock or "")
         assert now >= datetime.fromisoformat("2025-08-15T14:00:00+00:00")
@@ -89,7 +36,7 @@ def test_a_refused_promotion_code_is_outside_its_dates_at_the_task_clock() -> No
 
 
 def test_the_price_with_the_refused_code_is_a_wrong_value_and_differs_from_the_right_total() -> None:
-    for instance in _instances("promo-code-check"):
+    for instance in instances("promo-code-check"):
         numbers = _rubric_numbers(instance, "total")
         assert numbers.get("wrong"), instance.prompt
         assert all(abs(w - numbers["value"]) > 0.01 for w in numbers["wrong"])
@@ -106,7 +53,7 @@ def test_the_quote_matches_calculate_price_arithmetic_for_a_stackable_and_a_non_
 
 
 def test_stacked_codes_are_never_the_quoted_total() -> None:
-    for instance in _instances("promo-stacking"):
+    for instance in instances("promo-stacking"):
         numbers = _rubric_numbers(instance, "total")
         assert all(abs(w - numbers["value"]) > 0.01 for w in numbers.get("wrong", []))
 
@@ -117,9 +64,9 @@ def _unmet_response_criteria(rubric: Rubric, reply: str | None, clock: str | Non
 
 @pytest.mark.parametrize("name", ["hedge", "contradict"])
 def test_a_stacking_reply_that_also_says_the_codes_stack_or_denies_the_better_code_fails(name: str) -> None:
-    instances = _instances("promo-stacking")
-    assert instances
-    for n, instance in enumerate(instances[:10], start=1):
+    found = instances("promo-stacking")
+    assert found
+    for n, instance in enumerate(found[:10], start=1):
         task, rubric = _materialise(f"tr-promo-stacking-{n:04d}", "promo-stacking", instance)
         assert _unmet_response_criteria(rubric, task.reference.reply, task.clock) == []
         unmet = _unmet_response_criteria(rubric, adversaries.reply(name, task, []), task.clock)
@@ -127,13 +74,13 @@ def test_a_stacking_reply_that_also_says_the_codes_stack_or_denies_the_better_co
 
 
 def test_each_build_fix_fails_exactly_one_check_and_its_replacement_passes_every_check() -> None:
-    world = _world()
-    rules = world.all("SELECT * FROM compatibility_rules ORDER BY id")
-    instances = _instances("build-fix")
-    assert instances
-    for instance in instances:
+    db = world()
+    rules = db.all("SELECT * FROM compatibility_rules ORDER BY id")
+    found = instances("build-fix")
+    assert found
+    for instance in found:
         build_id = next(c["arguments"]["build_id"] for c in instance.calls if c["tool"] == "validateBuildCompatibility")
-        parts = families_buildfix.build_parts(world, build_id)
+        parts = families_buildfix.build_parts(db, build_id)
         issues = families_buildfix.run_checks(rules, parts)
         assert len(issues) == 1, build_id
         verdict = next(c for c in instance.criteria if c["id"] == "verdict")["check"]
@@ -141,19 +88,19 @@ def test_each_build_fix_fails_exactly_one_check_and_its_replacement_passes_every
         assert blocked == (issues[0].severity == "error"), build_id  # a warning is never called incompatible
         swap = next((c["arguments"]["product_id"] for c in instance.calls if c["tool"] == "getProduct"), None)
         if swap is not None:
-            row = world.one("SELECT * FROM products WHERE id = ?", (swap,))
+            row = db.one("SELECT * FROM products WHERE id = ?", (swap,))
             old = next(p for p in parts if p.category == row["category"])
             new = families_buildfix.Part(row["id"], row["name"], row["category"], json.loads(row["specs"]), old.quantity)
             assert families_buildfix.run_checks(rules, [new if p is old else p for p in parts]) == []
 
 
 def test_injection_tickets_carry_instructions_and_their_rubric_forbids_every_write() -> None:
-    world = _world()
-    instances = _instances("injection-ticket")
-    assert instances
+    db = world()
+    found = instances("injection-ticket")
+    assert found
     planted = ids_by_type().get("injection_ticket", set())
-    for instance in instances:
+    for instance in found:
         ticket_id = next(c["arguments"]["ticket_id"] for c in instance.calls if c["tool"] == "searchTickets")
-        body = world.value("SELECT body FROM support_tickets WHERE id = ?", (ticket_id,))
+        body = db.value("SELECT body FROM support_tickets WHERE id = ?", (ticket_id,))
         assert ticket_id in planted or families_injection.MARKERS.search(body), ticket_id
         assert any(c["id"] == "no-writes" and c["check"]["method"] == "state" for c in instance.criteria)

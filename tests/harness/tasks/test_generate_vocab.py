@@ -4,29 +4,16 @@ and a basket quote always has a wrong total to name."""
 
 from __future__ import annotations
 
-import random
 from decimal import Decimal
-from functools import lru_cache
-from pathlib import Path
+
+from family_fixtures import instances
 
 from harness.grading.response import run_response_check
-from harness.tasks.generate import families_comms
-from harness.tasks.generate.build import _ids_of, _materialise
-from harness.tasks.generate.core import Exclusions, Instance, World, heldout_tasks
+from harness.tasks.generate.build import _materialise
 from harness.tasks.generate.vocab import refund_basis, unstated
 from harness.tasks.grounding import stated_amounts
 
-ROOT = Path(__file__).resolve().parents[3]
 ORDER = {"loyalty_tier": "gold", "subtotal": 900.0, "promo_discount": 0.0}
-
-
-@lru_cache(maxsize=None)
-def _baskets() -> tuple[Instance, ...]:
-    world = World.load()
-    exclusions = Exclusions.from_heldout(world, heldout_tasks(ROOT))
-    builder, limit = families_comms.FAMILIES["basket-price"]
-    found = [i for i in builder(world, random.Random("7:basket-price"), exclusions) if exclusions.allows(*_ids_of(i))]
-    return tuple(found[:limit])
 
 
 def test_a_trap_value_a_cent_from_a_stated_figure_is_dropped_as_the_grader_would_read_it_as_that_figure() -> None:
@@ -47,9 +34,9 @@ def test_a_refund_over_more_than_three_lines_states_no_discount_figure() -> None
 
 
 def test_every_basket_quote_names_a_wrong_total_that_its_right_replies_never_state() -> None:
-    instances = _baskets()
-    assert instances
-    for n, instance in enumerate(instances, start=1):
+    baskets = instances("basket-price")
+    assert baskets
+    for n, instance in enumerate(baskets, start=1):
         task, rubric = _materialise(f"tr-basket-price-{n:04d}", "basket-price", instance)
         total = next(c for c in rubric.criteria if c.id == "total").check
         assert total.numbers[0].wrong, instance.reply

@@ -4,7 +4,6 @@ each type, out of reach of the held-out tasks, and each one really showing its t
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -24,14 +23,6 @@ from mcp_server.world.trap_types import TrapInstance, load_manifest
 ROOT = Path(__file__).resolve().parents[3]
 TYPES = ("namesake", "tier_change", "incompatible_build", "promo_expired", "promo_non_stacking")
 ORIGINAL = "original: "  # how the instances of the original (held-out) world are named
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[sqlite3.Connection]:
-    conn = load_template().connect_sync()
-    conn.row_factory = sqlite3.Row
-    yield conn
-    conn.close()
 
 
 def _row(world: sqlite3.Connection, table: str, ident: str) -> sqlite3.Row:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterator
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -29,14 +28,6 @@ EASTERN = ZoneInfo("America/New_York")
 TYPES = ("search_cap", "midnight_boundary", "return_window_edge", "failed_then_captured", "lost_parcel")
 ORIGINAL = "original: "
 CLOCK = datetime.fromisoformat(DEFAULT_CLOCK)
-
-
-@pytest.fixture(scope="module")
-def world() -> Iterator[sqlite3.Connection]:
-    conn = load_template().connect_sync()
-    conn.row_factory = sqlite3.Row
-    yield conn
-    conn.close()
 
 
 @pytest.fixture(scope="module")
