@@ -33,13 +33,13 @@ from harness.providers.common import (
     INPUT_NOT_AN_OBJECT_PREFIX,
     HttpConversation,
     HttpProvider,
-    RequestBody,
     Sdk,
     SdkErrors,
     count,
     need,
     without_nulls,
 )
+from harness.providers.request_body import RequestBody
 from harness.providers.settings import ModelSettings
 from harness.tasks.models import Task
 from harness.transcript import Usage

@@ -42,13 +42,13 @@ from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
     HttpConversation,
     HttpProvider,
-    RequestBody,
     Sdk,
     SdkErrors,
     count,
     need,
     parse_arguments,
 )
+from harness.providers.request_body import RequestBody
 from harness.providers.settings import ModelSettings
 from harness.providers.text_tool_calls import parse_text_tool_calls
 from harness.tasks.models import Task

@@ -21,12 +21,12 @@ from harness.providers.base import ModelTurn, ToolCall, ToolResult, ToolSchema
 from harness.providers.common import (
     HttpConversation,
     HttpProvider,
-    RequestBody,
     count,
     need,
     parse_arguments,
     without_nulls,
 )
+from harness.providers.request_body import RequestBody
 from harness.providers.openai_chat import OPENAI_SDK
 from harness.tasks.models import Task
 from harness.transcript import Usage
