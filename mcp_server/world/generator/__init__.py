@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from mcp_server.world.generator import builds, catalog, content, history, people, planted_commerce, planted_content, slack, support, traps
+from mcp_server.world.generator import builds, catalog, content, history, people, planted_commerce, planted_content, planted_content_slack, slack, support, traps
 from mcp_server.world.generator.common import SEED, World, write_tables
 
 
@@ -58,8 +58,9 @@ def build_world(seed: int = SEED) -> World:
         world.rng = random.Random(f"{seed}:{name}")
         step(world)
     world.rng = random.Random(f"{seed}:planted_slack")
-    planted_content.plant_slack(world, drafts)
-    drafts.write()
+    planted_posts = planted_content_slack.collect_posts(world)
+    drafts.write()  # the original messages take their ids first
+    planted_content.write_slack(world, planted_posts)
     catalog.release_before_first_sale(world)  # last: it reads every order, and no step reads the dates it moves
     return world
 

@@ -12,9 +12,8 @@ from mcp_server.world.generator.commerce import order_items
 from mcp_server.world.generator.common import Row, World
 from mcp_server.world.generator.people import CUSTOMER_COUNT
 from mcp_server.world.generator.planted_content_kb import plant_kb
-from mcp_server.world.generator.planted_content_slack import collect_posts
+from mcp_server.world.generator.planted_content_slack import PlantedSlack
 from mcp_server.world.generator.planted_content_tickets import plant_brand_tickets, plant_injection_tickets
-from mcp_server.world.generator.slack import SlackDrafts
 from mcp_server.world.generator.support_text import BRAND_SPELLINGS
 
 
@@ -27,18 +26,11 @@ def plant(world: World) -> None:
     plant_kb(world)
 
 
-def plant_slack(world: World, drafts: SlackDrafts) -> None:
-    """Plant Slack posts. They are written right after the original drafts (ids follow theirs), and the
-    original misleading posts are recorded once their ids are known."""
-    posts = collect_posts(world)
-    write_original = drafts.write
-
-    def write_original_then_planted() -> None:
-        write_original()
-        _record_original_slack(world)
-        posts.write()
-
-    drafts.write = write_original_then_planted  # type: ignore[method-assign]
+def write_slack(world: World, posts: PlantedSlack) -> None:
+    """After the original drafts have their ids (held-out tasks cite them): record the original
+    misleading posts, then write the planted posts (drawn by ``collect_posts``) after them."""
+    _record_original_slack(world)
+    posts.write()
 
 
 def _record_original_tickets(world: World) -> None:
