@@ -11,9 +11,10 @@ import pytest
 from family_fixtures import instances, materialised, skeletons
 
 from harness.tasks.generate import families_brands, families_buildfix, families_injection, families_kbtrap, families_promos, families_slack
-from harness.tasks.generate.build import _ids_of, registry
+from harness.tasks.generate.build import registry
+from harness.tasks.trap_coverage import unbacked_trap_tags
 from harness.tasks.validate import validate_suite
-from mcp_server.world.trap_types import ids_by_type, types_of_tags
+from mcp_server.world.trap_types import ids_by_type
 
 FAMILIES = sorted(registry())
 MIN_INSTANCES = 10
@@ -41,10 +42,9 @@ def test_each_family_writes_at_least_four_distinct_prompt_shapes_in_five(family:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_every_trap_tag_of_each_family_is_backed_by_an_id_the_manifest_lists(family: str) -> None:
     listed = ids_by_type()
-    for instance in instances(family):
-        named = set(_ids_of(instance))
-        for trap in types_of_tags(instance.tags):
-            assert named & listed[trap], f"{family}: tag trap:{trap} names none of the manifest's ids ({sorted(named)})"
+    unbacked = {p.task.id: tags for p in materialised(family, len(instances(family)))
+                if (tags := unbacked_trap_tags(p.task, listed))}
+    assert unbacked == {}, f"{family}: trap tags that name none of the manifest's ids"
 
 
 @pytest.mark.parametrize("family", FAMILIES)
